@@ -1,0 +1,546 @@
+"""Extraction speed: chainseg against ethereum-etl, cryo and the node's limit, on one chain in one run.
+
+One fresh anvil node is seeded with a scenario, then blocks 0..head are extracted by each tool in its own
+process (so each one's peak memory is its own):
+
+  chainseg      extract.extractor.extract_chain into a fresh DuckDB file, default ExtractConfig
+  ethereum-etl  2.4.2 (own venv, Python 3.10): export_blocks_and_transactions, the transaction hashes,
+                export_receipts_and_logs, in one process as its export_all does
+  cryo          0.3.2 (own venv): cryo.freeze of blocks, transactions (with receipt fields), logs to parquet
+  limit         a raw batched JSON-RPC client asking exactly what chainseg asks (eth_getBlockByNumber(n, true)
+                and eth_getBlockReceipts(n) per block) at the same batch size and concurrency, parsing the
+                answers and keeping nothing: the node + transport floor
+
+The peers' venvs are created under .bench-venvs/ on first use. Prints wall seconds, blocks, transactions
+and logs per second, peak RSS, and the targets: chainseg / fastest peer >= 1.0, chainseg / ethereum-etl
+>= 3.0, chainseg / limit >= 0.5.
+
+    .venv/bin/python bench/extract_speed.py [--scenario demo|tiny] [--repeat N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import csv
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from chainseg.config import ExtractConfig
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # the project's modules are imported lazily: each worker takes only its own
+
+VENVS = ROOT / ".bench-venvs"
+TOOL_TIMEOUT = 15 * 60.0  # seconds per tool run (and per pip install)
+CHAIN_ID = 31337
+ETL_REQUIREMENT = ("ethereum-etl", "2.4.2")
+CRYO_REQUIREMENT = ("cryo", "0.3.2")
+ETL_PYTHONS = ["/root/.pyenv/versions/3.10.13/bin/python", "python3.10"]  # it does not import on 3.11
+CRYO_PYTHONS = ["/root/.pyenv/versions/3.11.7/bin/python", "python3.11", getattr(sys, "_base_executable", "")]
+PEERS = ("ethereum-etl", "cryo")
+GNU_TIME = "/usr/bin/time" if os.access("/usr/bin/time", os.X_OK) else None  # `apt-get install time`
+ORDER = ("chainseg", "ethereum-etl", "cryo", "limit")  # measured runs, always in this order
+
+# Run inside the ethereum-etl venv: what its export_all does for blocks, transactions, receipts and logs.
+ETL_DRIVER = """
+import csv, json, sys, time
+from ethereumetl.cli import cli
+started = time.perf_counter()
+url, last, workers, batch, out, result = sys.argv[1:7]
+csv.field_size_limit(sys.maxsize)  # contract creations carry long input fields
+common = ["--provider-uri", url, "--max-workers", workers, "--batch-size", batch]
+cli.main(["export_blocks_and_transactions", "--start-block", "0", "--end-block", last, *common,
+          "--blocks-output", out + "/blocks.csv", "--transactions-output", out + "/transactions.csv"],
+         standalone_mode=False)
+with open(out + "/transactions.csv", newline="") as src, open(out + "/transaction_hashes.txt", "w") as dst:
+    for row in csv.DictReader(src):
+        dst.write(row["hash"] + "\\n")
+cli.main(["export_receipts_and_logs", "--transaction-hashes", out + "/transaction_hashes.txt", *common,
+          "--receipts-output", out + "/receipts.csv", "--logs-output", out + "/logs.csv"],
+         standalone_mode=False)
+with open(result, "w") as f:
+    json.dump({"seconds": time.perf_counter() - started}, f)
+"""
+
+# Run inside the cryo venv.
+CRYO_DRIVER = """
+import json, os, sys, time
+import cryo
+started = time.perf_counter()
+url, end, out, result, options = sys.argv[1:6]
+cryo.freeze(["blocks", "transactions", "logs"], rpc=url, start_block=0, end_block=int(end), output_dir=out,
+            **json.loads(options))
+with open(result, "w") as f:
+    json.dump({"seconds": time.perf_counter() - started}, f)
+os._exit(0)  # cryo 0.3.2's Rust runtime can abort in interpreter finalization (PyGILState_Release)
+"""
+
+
+@dataclass
+class Run:
+    tool: str
+    wall: float  # the whole process, interpreter start-up and imports included
+    work: float  # what the tool reported for its own work (after imports)
+    peak_mb: float
+    counts: dict[str, int]
+
+
+@dataclass
+class Tool:
+    name: str
+    settings: str
+    argv: list[str]
+    out_dir: Path
+    count: Callable[[Path, dict], dict[str, int]]  # (output folder, result JSON) -> counts
+    runs: list[Run] = field(default_factory=list)
+
+    def best(self) -> Run:
+        return min(self.runs, key=lambda run: run.wall)
+
+
+# ---------------------------------------------------------------------------------------------- workers
+
+
+def worker_main(args: argparse.Namespace) -> None:
+    """Runs in a subprocess: one extraction by chainseg or by the limit client; writes a result JSON.
+
+    Each imports only what it needs, before the clock starts (imports are start-up, not work): the limit
+    gets its settings from the command line, so it does not pay for the configuration's imports either.
+    """
+    if args.worker == "chainseg":
+        import extract.extractor  # noqa: F401
+        import extract.warehouse  # noqa: F401
+        from chainseg.config import ExtractConfig
+
+        settings = ExtractConfig()
+        started = time.perf_counter()
+        counts = _chainseg(args.url, Path(args.out), settings)
+    else:
+        import extract.rpc_client  # noqa: F401
+
+        started = time.perf_counter()
+        counts = asyncio.run(_limit(args.url, args.last, json.loads(args.settings)))
+    seconds = time.perf_counter() - started
+    Path(args.result).write_text(json.dumps({"seconds": seconds, **counts}))
+
+
+def _chainseg(url: str, db_path: Path, settings: ExtractConfig) -> dict[str, int]:
+    from chainseg.config import ChainConfig
+    from extract.extractor import extract_chain
+    from extract.warehouse import connect
+
+    con = connect(db_path)
+    try:
+        chain = ChainConfig(chain_id=CHAIN_ID, use_finalized=False, confirmations=0)
+        result = asyncio.run(extract_chain(url, "bench", chain, settings, con))
+        counts = {"blocks": result.blocks, "transactions": result.transactions, "logs": result.logs}
+        stored = {t: con.execute(f"select count(*) from raw.{t}").fetchall()[0][0] for t in counts}
+        if stored != counts:
+            raise RuntimeError(f"the extractor reported {counts} but the warehouse holds {stored}")
+    finally:
+        con.close()
+    return counts
+
+
+async def _limit(url: str, last: int, settings: dict) -> dict[str, int]:
+    """Every block's eth_getBlockByNumber(n, true) and eth_getBlockReceipts(n), in batches of max_batch,
+    `concurrency` requests in flight; the answers are parsed (by the client) and counted, nothing kept."""
+    from extract.rpc_client import RpcClient
+
+    size = settings["max_batch"]
+    batches: deque[list[tuple[str, list]]] = deque()
+    for first in range(0, last + 1, size):
+        numbers = [hex(n) for n in range(first, min(first + size - 1, last) + 1)]
+        batches.append([("eth_getBlockByNumber", [n, True]) for n in numbers])
+        batches.append([("eth_getBlockReceipts", [n]) for n in numbers])
+    counts = {"blocks": 0, "transactions": 0, "logs": 0}
+
+    async def worker(rpc: RpcClient) -> None:
+        while batches:
+            batch = batches.popleft()
+            answers = await rpc.batch(batch)  # parsed by the client; only counted here, then dropped
+            if batch[0][0] == "eth_getBlockByNumber":
+                counts["blocks"] += len(answers)
+                counts["transactions"] += sum(len(block["transactions"]) for block in answers)
+            else:
+                counts["logs"] += sum(len(r["logs"]) for receipts in answers for r in receipts)
+
+    async with RpcClient(url, **settings) as rpc:
+        await asyncio.gather(*(worker(rpc) for _ in range(settings["concurrency"])))
+    return counts
+
+
+# ---------------------------------------------------------------------------------------------- processes
+
+_started_groups: set[int] = set()
+
+
+def kill_started() -> None:
+    """Kill every process group this benchmark started and that may still run."""
+    for pgid in list(_started_groups):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pgid, signal.SIGKILL)
+        _started_groups.discard(pgid)
+
+
+def measure(argv: list[str], log_path: Path, cwd: Path) -> tuple[float, float]:
+    """Run argv to completion in its own process group; returns (wall seconds, peak RSS MB).
+
+    Peak RSS comes from GNU `time -v` ("Maximum resident set size") where /usr/bin/time exists, else from
+    polling /proc every 50 ms (the RSS of the process and its descendants, summed). Not from os.wait4 here:
+    a child's ru_maxrss starts at the RSS of the process that forked it (this one, with the seeder loaded).
+    """
+    rss_file = log_path.with_suffix(".time")
+    wrapped = [GNU_TIME, "-v", "-o", str(rss_file), *argv] if GNU_TIME else argv
+    with open(log_path, "ab") as log:
+        started = time.perf_counter()
+        process = subprocess.Popen(
+            wrapped,
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: a timeout or Ctrl-C kills the tool with it
+        )
+    _started_groups.add(process.pid)
+    timed_out, done = threading.Event(), threading.Event()
+    polled = [0]
+
+    def stop() -> None:
+        timed_out.set()
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, signal.SIGKILL)
+
+    def poll() -> None:
+        while not done.wait(0.05):
+            polled[0] = max(polled[0], tree_rss_kb(process.pid))
+
+    timer = threading.Timer(TOOL_TIMEOUT, stop)
+    timer.start()
+    poller = threading.Thread(target=poll, daemon=True)
+    if not GNU_TIME:
+        poller.start()
+    try:
+        code = process.wait()
+        wall = time.perf_counter() - started
+    finally:
+        timer.cancel()
+        done.set()
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, signal.SIGKILL)  # anything it left behind in its group
+        _started_groups.discard(process.pid)
+    if code != 0:
+        why = f"exited with {code}"
+        if timed_out.is_set():
+            why = f"was stopped after {TOOL_TIMEOUT / 60:g} minutes"
+        tail = log_path.read_text(errors="replace").strip().splitlines()[-5:]
+        raise RuntimeError(f"{argv[0]} {why}; last lines of {log_path}:\n  " + "\n  ".join(tail))
+    if not GNU_TIME:
+        poller.join()
+        return wall, polled[0] / 1024
+    for line in rss_file.read_text().splitlines():
+        if "Maximum resident set size" in line:
+            return wall, int(line.rsplit(":", 1)[1]) / 1024
+    raise RuntimeError(f"no peak memory in {rss_file}")
+
+
+def tree_rss_kb(root: int) -> int:
+    """VmRSS of `root` and all its descendants, summed (kB); 0 for processes that are gone."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        todo.extend(children.get(pid, []))
+        with contextlib.suppress(OSError, ValueError):
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+    return total
+
+
+# ---------------------------------------------------------------------------------------------- set-up
+
+
+def find_python(candidates: list[str]) -> str | None:
+    for candidate in candidates:
+        found = shutil.which(candidate) if candidate and "/" not in candidate else candidate
+        if found and Path(found).is_file() and os.access(found, os.X_OK):
+            return found
+    return None
+
+
+def installed_version(python: Path, dist: str) -> str | None:
+    probe = subprocess.run(
+        [str(python), "-c", f"import importlib.metadata as m; print(m.version({dist!r}))"],
+        capture_output=True,
+        text=True,
+    )
+    return probe.stdout.strip() if probe.returncode == 0 else None
+
+
+def ensure_venv(name: str, pythons: list[str], requirement: tuple[str, str]) -> Path | None:
+    """The venv's python with `requirement` installed (set up if missing); None if that is impossible."""
+    dist, version = requirement
+    venv = VENVS / name
+    python = venv / "bin" / "python"
+    if python.exists() and installed_version(python, dist) == version:
+        print(f"setup: {dist}=={version} already installed in {venv.relative_to(ROOT)}")
+        return python
+    if not python.exists():
+        base = find_python(pythons)
+        if base is None:
+            tried = ", ".join(p for p in pythons if p)
+            print(f"setup: no Python for {name} (tried {tried}); skipping {name}")
+            return None
+        print(f"setup: creating {venv.relative_to(ROOT)} with {base}")
+        subprocess.run([base, "-m", "venv", str(venv)], check=True, timeout=TOOL_TIMEOUT)
+    print(f"setup: pip install {dist}=={version} into {venv.relative_to(ROOT)}")
+    pip = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    try:
+        subprocess.run([*pip, f"{dist}=={version}"], check=True, timeout=TOOL_TIMEOUT)
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
+        print(f"setup: installing {dist}=={version} failed ({exc}); skipping {name}")
+        return None
+    return python
+
+
+# ---------------------------------------------------------------------------------------------- counting
+
+
+def count_csv(path: Path) -> int:
+    csv.field_size_limit(sys.maxsize)
+    with open(path, newline="") as f:
+        return sum(1 for _ in csv.DictReader(f))
+
+
+def count_etl(out: Path, result: dict) -> dict[str, int]:
+    names = {"blocks": "blocks.csv", "transactions": "transactions.csv", "logs": "logs.csv"}
+    return {key: count_csv(out / name) for key, name in names.items()}
+
+
+def count_cryo(out: Path, result: dict) -> dict[str, int]:
+    import pyarrow.parquet as pq
+
+    counts = {}
+    for dataset in ("blocks", "transactions", "logs"):
+        files = sorted(out.glob(f"*__{dataset}__*.parquet"))
+        counts[dataset] = sum(pq.read_metadata(f).num_rows for f in files)
+    return counts
+
+
+def count_reported(out: Path, result: dict) -> dict[str, int]:
+    return {key: int(result[key]) for key in ("blocks", "transactions", "logs")}
+
+
+# ---------------------------------------------------------------------------------------------- the run
+
+
+def build_tools(args: argparse.Namespace, url: str, last: int, tmp: Path) -> dict[str, Tool]:
+    from chainseg.config import ExtractConfig
+
+    me = [sys.executable, str(Path(__file__).resolve())]
+    settings = ExtractConfig()
+    client = settings.model_dump(include={"max_batch", "concurrency", "timeout", "max_attempts"})
+    ours = (
+        f"chunk {settings.chunk_size}, batch {settings.max_batch}, "
+        f"{settings.concurrency} requests, {settings.chunks_in_flight} chunks ahead"
+    )
+    tools: dict[str, Tool] = {}
+    wanted = set(args.tools.split(","))
+    for name in ("chainseg", "limit"):  # the limit always: it also warms the node up
+        if name in wanted or name == "limit":
+            out = tmp / name
+            worker = [*me, "--worker", name, "--url", url, "--last", str(last)]
+            worker += ["--out", str(out / "chainseg.duckdb"), "--result", str(out / "result.json")]
+            if name == "limit":
+                worker += ["--settings", json.dumps(client)]
+            limit = f"batch {settings.max_batch}, {settings.concurrency} requests"
+            tools[name] = Tool(name, ours if name == "chainseg" else limit, worker, out, count_reported)
+    if "ethereum-etl" in wanted:
+        python = ensure_venv("ethereum-etl", ETL_PYTHONS, ETL_REQUIREMENT)
+        if python:
+            out = tmp / "ethereum-etl"
+            argv = [str(python), "-c", ETL_DRIVER, url, str(last), str(args.etl_workers), str(args.etl_batch)]
+            argv += [str(out), str(out / "result.json")]
+            settings_text = f"--max-workers {args.etl_workers} --batch-size {args.etl_batch}"
+            tools["ethereum-etl"] = Tool("ethereum-etl", settings_text, argv, out, count_etl)
+    if "cryo" in wanted:
+        python = ensure_venv("cryo", CRYO_PYTHONS, CRYO_REQUIREMENT)
+        if python:
+            out = tmp / "cryo"
+            options: dict[str, object] = {"no_verbose": True}
+            if args.cryo_chunk_size:
+                options["chunk_size"] = args.cryo_chunk_size
+            argv = [str(python), "-c", CRYO_DRIVER, url, str(last + 1), str(out), str(out / "result.json")]
+            argv.append(json.dumps(options))
+            chunk = args.cryo_chunk_size or "default (1000)"
+            settings_text = f"chunk_size {chunk}, default concurrency (4 chunks, requests unlimited)"
+            tools["cryo"] = Tool("cryo", settings_text, argv, out, count_cryo)
+    return tools
+
+
+def run_once(tool: Tool, logs: Path) -> Run:
+    shutil.rmtree(tool.out_dir, ignore_errors=True)
+    tool.out_dir.mkdir(parents=True)
+    wall, peak_mb = measure(tool.argv, logs / f"{tool.name}.log", cwd=tool.out_dir)
+    result = json.loads((tool.out_dir / "result.json").read_text())
+    counts = tool.count(tool.out_dir, result)
+    return Run(tool.name, wall, float(result["seconds"]), peak_mb, counts)
+
+
+def anvil_peak_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def ratio_line(label: str, ours: Run, other: Run | None, target: float) -> str:
+    if other is None:
+        return f"{label:<36} n/a (not run)"
+    wall, work = other.wall / ours.wall, other.work / ours.work  # throughput ratio over the same blocks
+    verdict = "met" if wall >= target else "NOT MET"
+    return f"{label:<36}{wall:>6.2f}  (work only {work:.2f})   target >= {target:.1f}: {verdict}"
+
+
+def report(tools: dict[str, Tool], scenario: str, last: int, seed_seconds: float, anvil_mb: float) -> None:
+    best = {name: tool.best() for name, tool in tools.items() if tool.runs}
+    if not best:
+        print("no tool completed a run")
+        return
+    reference = best.get("limit") or next(iter(best.values()))
+    print()
+    print(
+        f"scenario {scenario}: blocks 0..{last} ({reference.counts['blocks']:,} blocks, "
+        f"{reference.counts['transactions']:,} transactions, {reference.counts['logs']:,} logs); "
+        f"seeded in {seed_seconds:.1f} s"
+    )
+    header = f"{'tool':<14}{'wall s':>8}{'work s':>8}{'blocks/s':>10}{'tx/s':>10}{'logs/s':>10}"
+    header += f"{'peak RSS MB':>13}"
+    print(header + "  settings")
+    print("-" * (len(header) + 10))
+    for name in ORDER:
+        if name not in best:
+            continue
+        run = best[name]
+        c = run.counts
+        print(
+            f"{name:<14}{run.wall:>8.2f}{run.work:>8.2f}{c['blocks'] / run.wall:>10,.0f}"
+            f"{c['transactions'] / run.wall:>10,.0f}{c['logs'] / run.wall:>10,.0f}{run.peak_mb:>13,.0f}"
+            f"  {tools[name].settings}"
+        )
+    print("wall s: the whole process (start-up and imports included), the basis of rates and ratios;")
+    print("work s: the tool's own work after its imports. Best of the runs by wall time.")
+    for name, run in best.items():
+        if run.counts != reference.counts:
+            print(f"WARNING: {name} extracted {run.counts}, the {reference.tool} run {reference.counts}")
+    ours = best.get("chainseg")
+    if ours is not None:
+        peers = [best[p] for p in PEERS if p in best]
+        fastest = min(peers, key=lambda run: run.wall) if peers else None
+        print()
+        print(ratio_line(f"chainseg / fastest peer ({fastest.tool if fastest else '-'})", ours, fastest, 1.0))
+        print(ratio_line("chainseg / ethereum-etl", ours, best.get("ethereum-etl"), 3.0))
+        print(ratio_line("chainseg / limit", ours, best.get("limit"), 0.5))
+        print("(ratios of throughput over the same blocks: the other tool's seconds / chainseg's seconds)")
+    how = "GNU time -v, the tool's process" if GNU_TIME else "/proc polled every 50 ms, process tree summed"
+    print(f"peak RSS: {how}. anvil's peak RSS (VmHWM) over the whole run: {anvil_mb:,.0f} MB")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scenario", default="demo")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--repeat", type=int, default=1, help="measured runs per tool; the best is shown")
+    parser.add_argument("--tools", default=",".join(ORDER), help="a comma-separated subset of the default")
+    parser.add_argument("--etl-workers", type=int, default=8, help="ethereum-etl --max-workers")
+    parser.add_argument("--etl-batch", type=int, default=100, help="ethereum-etl --batch-size")
+    parser.add_argument("--cryo-chunk-size", type=int, default=0, help="cryo chunk_size (0: its default)")
+    parser.add_argument("--worker", choices=("chainseg", "limit"), help=argparse.SUPPRESS)
+    parser.add_argument("--url", help=argparse.SUPPRESS)
+    parser.add_argument("--last", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--out", help=argparse.SUPPRESS)
+    parser.add_argument("--result", help=argparse.SUPPRESS)
+    parser.add_argument("--settings", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        worker_main(args)
+        return
+    unknown = set(args.tools.split(",")) - set(ORDER)
+    if args.repeat < 1:
+        parser.error("--repeat must be 1 or more")
+    if unknown:
+        parser.error(f"unknown tool(s) {', '.join(sorted(unknown))}; choose from {', '.join(ORDER)}")
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so the clean-up below runs
+    try:
+        bench(args)
+    finally:
+        kill_started()
+
+
+def bench(args: argparse.Namespace) -> None:
+    from chainseg.config import DevnetConfig
+    from devnet.jsonrpc import JsonRpc
+    from devnet.node import start_node, stop_node
+    from devnet.seeder import seed_chain
+
+    VENVS.mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="extract_speed_") as tmp_dir:
+        tmp = Path(tmp_dir)
+        logs = tmp / "logs"
+        logs.mkdir()
+        node = start_node(
+            chain_id=CHAIN_ID,
+            log_path=logs / "anvil.log",
+            genesis_timestamp=DevnetConfig().genesis_timestamp,
+            die_with_parent=True,
+        )
+        try:
+            print(f"seeding scenario {args.scenario} on {node.url} ...", flush=True)
+            started = time.perf_counter()
+            seed_chain(node.url, args.scenario, args.seed, tmp / "state")
+            seed_seconds = time.perf_counter() - started
+            last = int(JsonRpc(node.url).call("eth_blockNumber", []), 16)
+            tools = build_tools(args, node.url, last, tmp)
+            if "limit" in tools:
+                print("warm-up: one limit run (discarded)", flush=True)
+                with contextlib.suppress(RuntimeError):  # a failing limit is reported by its measured runs
+                    run_once(tools["limit"], logs)
+            measured = [name for name in ORDER if name in tools and name in args.tools.split(",")]
+            for round_ in range(args.repeat):
+                for name in measured:
+                    step = f"run {round_ + 1}/{args.repeat} {name}"
+                    try:
+                        run = run_once(tools[name], logs)
+                    except (RuntimeError, OSError, ValueError, KeyError) as exc:
+                        print(f"{step} FAILED: {exc}", flush=True)  # the other tools still run
+                        continue
+                    tools[name].runs.append(run)
+                    print(f"{step}: {run.wall:.2f} s, {run.peak_mb:,.0f} MB", flush=True)
+            anvil_mb = anvil_peak_mb(node.pid)
+        finally:
+            stop_node(node)
+        report(tools, args.scenario, last, seed_seconds, anvil_mb)
+
+
+if __name__ == "__main__":
+    main()

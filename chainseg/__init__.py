@@ -1,0 +1,1 @@
+"""Cross-cutting pieces every stage shares: the validated configuration and the user-facing error type."""

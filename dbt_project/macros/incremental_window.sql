@@ -1,0 +1,57 @@
+{#-
+    The window of days an incremental run of a day-grained mart rebuilds, and the pre-hook that clears it.
+
+    An incremental run recomputes every day from `window_start` to as_of and replaces those days whole:
+    the pre-hook deletes the target's rows from window_start on (including any day after as_of, left by a
+    run for a later date), then the model inserts the recomputed rows. Replacing whole days, not only the
+    keys that come back, is what removes a (wallet, day) whose activity vanished in a reorg or a
+    re-extraction. Both run in the same transaction as the insert.
+
+    window_start = the earlier of
+      - as_of minus `lookback_days` (var, default 3): late-arriving and re-extracted days are rebuilt;
+      - the newest day already stored: that day may have been only partly extracted at the last run, and
+        days between the last run and this one (a skipped night) are filled.
+    An empty target gives None: rebuild everything.
+
+    Days only depend on their own blocks, so rebuilding a window gives exactly the rows a full refresh
+    gives for those days (tests/test_dbt_build.py builds both and compares).
+-#}
+{% macro incremental_window_start(date_column) -%}
+    {%- set lookback = var('lookback_days', 3) | int -%}
+    {%- set start = modules.datetime.date.fromisoformat(as_of_date())
+        - modules.datetime.timedelta(days=lookback) -%}
+    {%- if execute -%}
+        {%- set newest = run_query('select max(' ~ date_column ~ ') from ' ~ this).columns[0].values()[0] -%}
+        {%- if newest is none -%}
+            {{- return(none) -}}
+        {%- endif -%}
+        {%- set newest = modules.datetime.date.fromisoformat((newest | string)[:10]) -%}
+        {%- if newest < start -%}
+            {%- set start = newest -%}
+        {%- endif -%}
+    {%- endif -%}
+    {{- return(start.isoformat()) -}}
+{%- endmacro %}
+
+
+{% macro delete_incremental_window(date_column) -%}
+    {%- if is_incremental() -%}
+        {%- set start = incremental_window_start(date_column) -%}
+        delete from {{ this }}
+        {%- if start is not none %} where {{ date_column }} >= cast('{{ start }}' as date){% endif %}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#-
+    A predicate keeping rows whose timestamp falls on the UTC days first_day..last_day (inclusive; 'YYYY-MM-DD',
+    first_day None = no lower bound). Written on the raw timestamp column, not on a derived date, so the
+    warehouse can skip storage blocks by their min/max timestamp (DuckDB zonemaps, Spark/Trino file stats).
+-#}
+{% macro timestamp_in_days(timestamp_column, first_day, last_day) -%}
+    {%- set end = modules.datetime.date.fromisoformat(last_day) + modules.datetime.timedelta(days=1) -%}
+    {{ timestamp_column }} < cast('{{ end.isoformat() }} 00:00:00' as {{ dbt.type_timestamp() }})
+    {%- if first_day is not none %}
+    and {{ timestamp_column }} >= cast('{{ first_day }} 00:00:00' as {{ dbt.type_timestamp() }})
+    {%- endif -%}
+{%- endmacro %}

@@ -1,0 +1,37 @@
+{{ config(materialized='table') }}
+
+-- One row per wallet (chain_id, wallet) with every feature of the wallet feature model
+-- (macros/segments_features.sql) as of the end of the run date: the events strictly before as_of + 1 day
+-- 00:00 UTC. The fields a rule cohort may name (rule_segments) are its numeric columns.
+-- A table: every rule cohort reads it, and the feature query is the heaviest of the segments.
+
+{%- set as_of = as_of_date() %}
+
+with
+
+cutoffs as (
+
+    select cast({{ dbt.dateadd('day', 1, "cast('" ~ as_of ~ "' as date)") }} as date) as cutoff_date
+
+),
+
+features as (
+
+    {{ segments_wallet_features('cutoffs') }}
+
+),
+
+final as (
+
+    select
+        chain_id,
+        wallet,
+        cast('{{ as_of }}' as date) as as_of,
+        {%- for column in segments_feature_columns() %}
+        {{ column }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from features
+
+)
+
+select * from final

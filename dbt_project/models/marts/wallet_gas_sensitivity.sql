@@ -1,0 +1,109 @@
+-- One row per wallet (chain_id, wallet) that sent a transaction in a block with a base fee during the
+-- gas window: the gas_window_days (var, default 90) UTC days ending with as_of. How it pays for gas: its
+-- median tip, its median ratio of price paid to base fee, where the base fee of its transactions stood
+-- within their UTC day (median of the mid-rank percentiles, int_block_base_fees_ranked), the share of its
+-- transactions sent in its day's cheapest quartile of hours, and a label from documented cut-offs
+-- (macros/segments_gas_label.sql). Addresses that hold code are left out, as in every wallet mart.
+-- Rebuilt whole on every run (one row per wallet as of the run date).
+
+{%- set as_of = as_of_date() %}
+{%- set cutoffs_used = segments_gas_cutoffs() %}
+{%- set first_day = (modules.datetime.date.fromisoformat(as_of)
+    - modules.datetime.timedelta(days=segments_gas_window_days() - 1)).isoformat() %}
+
+with
+
+cutoffs as (
+
+    select cast({{ dbt.dateadd('day', 1, "cast('" ~ as_of ~ "' as date)") }} as date) as cutoff_date
+
+),
+
+bounds as (
+
+    {{ segments_cutoff_bounds('cutoffs') }}
+
+),
+
+contracts as (
+
+    select
+        chain_id,
+        address
+    from {{ ref('stg_raw__addresses') }}
+    where is_contract
+
+),
+
+transactions as (
+
+    select * from {{ ref('int_wallet_transactions_ranked') }}
+    where {{ timestamp_in_days('block_timestamp', first_day, as_of) }}
+
+),
+
+gas as (
+
+    {{ segments_gas_features('transactions', 'bounds') }}
+
+),
+
+wallets_only as (
+
+    select gas.*
+    from gas
+    where
+        gas.wallet <> '{{ var("zero_address") }}'
+        and not exists (
+            select 1
+            from contracts
+            where
+                contracts.chain_id = gas.chain_id
+                and contracts.address = gas.wallet
+        )
+
+),
+
+labelled as (
+
+    select
+        wallets_only.*,
+        {{ segments_gas_label('median_priority_fee_gwei', 'median_base_fee_percentile') }} as gas_sensitivity,
+        cast(round(median_priority_fee_gwei, 4) as {{ dbt.type_string() }}) as tip_text,
+        cast(round(median_base_fee_percentile, 4) as {{ dbt.type_string() }}) as percentile_text
+    from wallets_only
+
+),
+
+final as (
+
+    select
+        chain_id,
+        wallet,
+        cast('{{ as_of }}' as date) as as_of,
+        cast('{{ first_day }}' as date) as gas_window_start_date,
+        cast(gas_transactions as {{ dbt.type_bigint() }}) as transactions,
+        median_priority_fee_gwei,
+        median_fee_to_base_ratio,
+        median_base_fee_percentile,
+        cheapest_hours_share,
+        gas_sensitivity,
+        case
+            when gas_sensitivity = 'sensitive'
+                then 'median tip ' || tip_text || ' gwei <= {{ cutoffs_used["sensitive_max_tip_gwei"] }}'
+                    || ' and median base-fee percentile ' || percentile_text
+                    || ' <= {{ cutoffs_used["sensitive_max_base_fee_percentile"] }}'
+            when gas_sensitivity = 'insensitive'
+                then 'median tip ' || tip_text || ' gwei >= {{ cutoffs_used["insensitive_min_tip_gwei"] }}'
+            when median_priority_fee_gwei <= {{ cutoffs_used["sensitive_max_tip_gwei"] }}
+                then 'median tip ' || tip_text || ' gwei <= {{ cutoffs_used["sensitive_max_tip_gwei"] }}'
+                    || ' but median base-fee percentile ' || percentile_text
+                    || ' > {{ cutoffs_used["sensitive_max_base_fee_percentile"] }}'
+            else 'median tip ' || tip_text || ' gwei between {{ cutoffs_used["sensitive_max_tip_gwei"] }}'
+                || ' and {{ cutoffs_used["insensitive_min_tip_gwei"] }}'
+        end as label_reason
+    from labelled
+
+)
+
+select * from final

@@ -1,0 +1,323 @@
+"""Extract a chain into the raw schema: block-range chunks, fetched ahead, written in order.
+
+Each chunk is written in one DuckDB transaction together with the checkpoint, so a kill at any moment
+leaves the warehouse at a chunk boundary and a rerun continues from there. Before anything else, every run
+checks that the stored tip is still on the node's chain; if not it walks back to the fork point and
+deletes everything above it (reorg). Only blocks up to the node's `finalized` block (or head minus the
+configured confirmations, where the node has no such tag) are extracted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, TextIO
+
+import duckdb
+
+from chainseg.config import ChainConfig, ExtractConfig
+from chainseg.errors import UserError
+from chainseg.progress import Progress
+from extract.normalize import ChunkTables, MalformedChunk, normalize_chunk
+from extract.rpc_client import RpcClient, RpcError, RpcUnavailable, redact_url
+from extract.warehouse import checkpoint, delete_above, fetch_one, known_addresses, write_chunk
+
+log = logging.getLogger("chainseg.extract")
+METHOD_NOT_FOUND = -32601
+REORG_WALK_STEP = 64
+CHUNK_ATTEMPTS = 5
+PROBE_BLOCKS = 50
+
+
+class ReorgDuringRun(Exception):
+    """A chunk does not continue the stored chain: the node reorganised while we were extracting."""
+
+
+@dataclass
+class ExtractResult:
+    chain_id: int
+    first_block: int | None
+    last_block: int | None
+    blocks: int = 0
+    transactions: int = 0
+    logs: int = 0
+    reorged_from: int | None = None  # the fork point, when a reorg was repaired
+
+
+@dataclass
+class _Fetched:
+    first: int
+    last: int
+    tables: ChunkTables
+    parent_hash: str
+
+
+async def finalized_block(rpc: RpcClient, chain: ChainConfig) -> int:
+    """The highest block we may extract: the node's finalized block, else head minus confirmations."""
+    if chain.use_finalized:
+        try:
+            block = await rpc.call("eth_getBlockByNumber", ["finalized", False])
+        except RpcError:
+            block = None  # the node has no 'finalized' tag (older clients, some L2s)
+        if block:
+            return int(block["number"], 16)
+    head = int(await rpc.call("eth_blockNumber", []), 16)
+    return head - chain.confirmations
+
+
+async def _fork_point(rpc: RpcClient, con: duckdb.DuckDBPyConnection, chain_id: int, tip: int) -> int:
+    """Highest block whose stored hash the node still has; -1 if none of them."""
+    high = tip
+    while high >= 0:
+        low = max(0, high - REORG_WALK_STEP + 1)
+        stored = dict(
+            con.execute(
+                "select block_number, block_hash from raw.blocks "
+                "where chain_id = ? and block_number between ? and ?",
+                [chain_id, low, high],
+            ).fetchall()
+        )
+        answers = await rpc.batch([("eth_getBlockByNumber", [hex(n), False]) for n in range(low, high + 1)])
+        for number in range(high, low - 1, -1):
+            block = answers[number - low]
+            if block and stored.get(number) == block["hash"].lower():
+                return number
+        high = low - 1
+    return -1
+
+
+async def reconcile(
+    rpc: RpcClient, con: duckdb.DuckDBPyConnection, chain_id: int
+) -> tuple[int | None, int | None]:
+    """Check the stored tip against the node; repair a reorg. Returns (next block to extract, fork point)."""
+    stored = checkpoint(con, chain_id)
+    if stored is None:
+        return None, None
+    tip, tip_hash = stored
+    block = await rpc.call("eth_getBlockByNumber", [hex(tip), False])
+    if block and block["hash"].lower() == tip_hash:
+        return tip + 1, None
+    fork = await _fork_point(rpc, con, chain_id, tip)
+    log.warning(
+        "chain %s: stored tip %s is no longer on the chain; rewinding to block %s", chain_id, tip, fork
+    )
+    await asyncio.to_thread(delete_above, con, chain_id, fork)
+    return fork + 1, fork
+
+
+async def _fetch_chunk(rpc: RpcClient, first: int, last: int, receipts_mode: list[str]) -> _Fetched:
+    """Fetch and normalize one chunk; an answer that does not hold together is fetched again, never
+    written (load-balanced providers sometimes answer from a node that is a few blocks behind)."""
+    for attempt in range(1, CHUNK_ATTEMPTS + 1):
+        try:
+            return await _fetch_chunk_once(rpc, first, last, receipts_mode)
+        except MalformedChunk as exc:
+            if attempt == CHUNK_ATTEMPTS:
+                raise RuntimeError(f"blocks {first}..{last}: {exc} (after {attempt} attempts)") from None
+            log.warning("blocks %s..%s: %s; fetching again", first, last, exc)
+            await asyncio.sleep(min(10.0, 0.5 * 2**attempt))
+    raise AssertionError("unreachable")
+
+
+async def _fetch_chunk_once(rpc: RpcClient, first: int, last: int, receipts_mode: list[str]) -> _Fetched:
+    numbers = [hex(n) for n in range(first, last + 1)]
+    # Blocks and block receipts only need the block numbers: ask for both at once.
+    requests = [rpc.batch([("eth_getBlockByNumber", [n, True]) for n in numbers])]
+    if receipts_mode[0] == "block":
+        requests.append(rpc.batch([("eth_getBlockReceipts", [n]) for n in numbers]))
+    answers = await asyncio.gather(*requests, return_exceptions=True)
+    no_block_receipts = (
+        len(answers) == 2 and isinstance(answers[1], RpcError) and answers[1].code == METHOD_NOT_FOUND
+    )
+    for answer in answers[: 1 if no_block_receipts else 2]:
+        if isinstance(answer, BaseException):
+            raise answer
+    blocks: list[dict[str, Any]] = answers[0]  # type: ignore[assignment]
+    if any(not block for block in blocks):
+        raise MalformedChunk(f"the node has no block in {first}..{last} yet")
+    if no_block_receipts:
+        log.info("the node has no eth_getBlockReceipts; falling back to eth_getTransactionReceipt")
+        receipts_mode[0] = "transaction"
+    if receipts_mode[0] == "block":
+        receipts = [answer or [] for answer in answers[1]]  # type: ignore[union-attr]
+    else:
+        receipts = await _transaction_receipts(rpc, blocks)
+    tables = await asyncio.to_thread(normalize_chunk, blocks, receipts)
+    for number, block in zip(range(first, last + 1), blocks, strict=True):
+        if int(block["number"], 16) != number:
+            raise MalformedChunk(f"asked for block {number}, got {block['number']}")
+    for previous, block in zip(blocks, blocks[1:], strict=False):
+        if block["parentHash"] != previous["hash"]:
+            raise ReorgDuringRun(f"block {block['number']} does not build on the block before it")
+    return _Fetched(first, last, tables, blocks[0]["parentHash"].lower())
+
+
+async def _transaction_receipts(rpc: RpcClient, blocks: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """Receipts one call per transaction, for nodes without eth_getBlockReceipts."""
+    hashes = [tx["hash"] for block in blocks for tx in block["transactions"]]
+    flat = await rpc.batch([("eth_getTransactionReceipt", [h]) for h in hashes])
+    out, position = [], 0
+    for block in blocks:
+        count = len(block["transactions"])
+        out.append(flat[position : position + count])
+        position += count
+    return out
+
+
+async def _code_flags(rpc: RpcClient, addresses: Sequence[str]) -> dict[str, bool]:
+    # "latest", not the chunk's block: most nodes (and pruned devnets) keep no old state.
+    codes = await rpc.batch([("eth_getCode", [address, "latest"]) for address in addresses])
+    return {address: code not in (None, "0x", "0x0") for address, code in zip(addresses, codes, strict=True)}
+
+
+async def extract_chain(
+    url: str,
+    chain_name: str,
+    chain: ChainConfig,
+    settings: ExtractConfig,
+    con: duckdb.DuckDBPyConnection,
+    *,
+    from_block: int | None = None,
+    to_block: int | None = None,
+    stream: TextIO | None = None,
+) -> ExtractResult:
+    # pyarrow imports pandas on its first pa.array() call (about 0.5 s); start that now, while the first
+    # requests are on the wire, instead of inside the first chunk everybody waits for.
+    warm_up = asyncio.create_task(asyncio.to_thread(importlib.import_module, "pandas"))
+    try:
+        return await _extract_chain(
+            url, chain_name, chain, settings, con, from_block, to_block, stream, warm_up
+        )
+    except RpcUnavailable as exc:
+        # Committed chunks stay; a rerun resumes after them.
+        raise UserError(
+            f"the node at {redact_url(url)} stopped answering ({exc}); check that it is up and the URL is "
+            "right, then run again: extraction resumes after the last committed chunk"
+        ) from None
+
+
+async def _extract_chain(
+    url: str,
+    chain_name: str,
+    chain: ChainConfig,
+    settings: ExtractConfig,
+    con: duckdb.DuckDBPyConnection,
+    from_block: int | None,
+    to_block: int | None,
+    stream: TextIO | None,
+    warm_up: asyncio.Task[object],
+) -> ExtractResult:
+    async with RpcClient(
+        url,
+        max_batch=settings.max_batch,
+        concurrency=settings.concurrency,
+        timeout=settings.timeout,
+        max_attempts=settings.max_attempts,
+        requests_per_second=settings.requests_per_second,
+    ) as rpc:
+        node_chain_id = int(await rpc.call("eth_chainId", []), 16)
+        if node_chain_id != chain.chain_id:
+            raise UserError(
+                f"the node at {redact_url(url)} reports chain id {node_chain_id}, but chain '{chain_name}' "
+                f"is configured with chain id {chain.chain_id}; fix the URL or chains.{chain_name}.chain_id"
+            )
+        result = ExtractResult(chain.chain_id, None, None)
+        await warm_up
+        for _ in range(10):  # each pass repairs at most one reorg that happened during the previous one
+            try:
+                await _extract_pass(rpc, chain, settings, con, result, from_block, to_block, stream)
+                return result
+            except ReorgDuringRun as exc:
+                log.warning("chain %s: %s; checking for a reorg and continuing", chain.chain_id, exc)
+                from_block = None
+        raise RuntimeError("the chain kept reorganising during extraction; try again later")
+
+
+async def _extract_pass(
+    rpc: RpcClient,
+    chain: ChainConfig,
+    settings: ExtractConfig,
+    con: duckdb.DuckDBPyConnection,
+    result: ExtractResult,
+    from_block: int | None,
+    to_block: int | None,
+    stream: TextIO | None,
+) -> None:
+    chain_id = chain.chain_id
+    resume, fork = await reconcile(rpc, con, chain_id)
+    if fork is not None:
+        result.reorged_from = fork
+    target = await finalized_block(rpc, chain)
+    if to_block is not None:
+        if to_block > target:
+            raise UserError(
+                f"--to-block {to_block} is above the last final block {target}; lower it or wait for finality"
+            )
+        target = to_block
+    start = resume if resume is not None else chain.start_block
+    if from_block is not None:
+        if from_block > start:
+            raise UserError(
+                f"--from-block {from_block} would leave a gap: blocks from {start} are not extracted yet; "
+                f"start at {start} or lower"
+            )
+        start = from_block
+    if start > target:
+        log.info("chain %s: nothing new (next block %s, final block %s)", chain_id, start, target)
+        return
+    progress = Progress(f"extract chain {chain_id}", target - start + 1, "blocks", stream=stream)
+    receipts_mode = ["block"]
+    pending: deque[asyncio.Task[_Fetched]] = deque()
+    next_start = start
+    # Chunks are sized by transactions, not blocks: a devnet block holds a few, a mainnet block hundreds.
+    # The first chunk probes the density; each later one aims at chunk_transactions (memory and commit
+    # cost per chunk stay about the same on any chain), never above chunk_size blocks.
+    size = min(settings.chunk_size, PROBE_BLOCKS)
+
+    def schedule() -> None:
+        nonlocal next_start
+        while len(pending) < settings.chunks_in_flight and next_start <= target:
+            last = min(next_start + size - 1, target)
+            pending.append(asyncio.create_task(_fetch_chunk(rpc, next_start, last, receipts_mode)))
+            next_start = last + 1
+
+    try:
+        schedule()
+        while pending:
+            fetched = await pending.popleft()
+            counts = fetched.tables.counts()
+            per_block = max(counts["transactions"] / max(counts["blocks"], 1), 0.1)
+            size = max(1, min(settings.chunk_size, int(settings.chunk_transactions / per_block)))
+            schedule()  # fetch ahead while this chunk is written
+            await _write(rpc, con, chain_id, fetched)
+            result.first_block = fetched.first if result.first_block is None else result.first_block
+            result.last_block = fetched.last
+            result.blocks += counts["blocks"]
+            result.transactions += counts["transactions"]
+            result.logs += counts["logs"]
+            progress.advance(counts["blocks"], txs=counts["transactions"], logs=counts["logs"])
+    finally:
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+    progress.finish()
+
+
+async def _write(rpc: RpcClient, con: duckdb.DuckDBPyConnection, chain_id: int, fetched: _Fetched) -> None:
+    if fetched.first > 0:
+        previous = fetch_one(
+            con,
+            "select block_hash from raw.blocks where chain_id = ? and block_number = ?",
+            [chain_id, fetched.first - 1],
+        )
+        if previous is not None and previous[0] != fetched.parent_hash:
+            raise ReorgDuringRun(
+                f"block {fetched.first} does not build on the stored block {fetched.first - 1}"
+            )
+    new = sorted(fetched.tables.addresses - known_addresses(con, chain_id, fetched.tables.addresses))
+    flags = await _code_flags(rpc, new) if new else {}
+    await asyncio.to_thread(write_chunk, con, chain_id, fetched.first, fetched.last, fetched.tables, flags)

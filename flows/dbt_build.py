@@ -1,0 +1,204 @@
+"""Build the dbt project (staging -> intermediate -> marts, with every data and unit test) in-process.
+
+dbt runs through `dbt.cli.main.dbtRunner` with the repository root as project and profiles directory, the
+warehouse from the configuration (environment variable CHAINSEG_WAREHOUSE, which profiles.yml reads) and
+the run date passed as the `as_of` var. dbt's target and log folders go under the state directory
+(`<state_dir>/dbt/target`, `<state_dir>/dbt/logs`), so a clone of the repository stays clean.
+
+The run date (`as_of`) defaults to the date of the newest block in raw.blocks: marts are computed as of the
+end of that UTC day, so the demo chain, whose history ends in 2025, gives sensible tables whenever it is
+built, and a rerun on the same warehouse gives the same rows. Pass `as_of` to build for another day.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from chainseg.config import Config
+from chainseg.errors import UserError
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]  # dbt_project.yml and profiles.yml live here
+WAREHOUSE_ENV = "CHAINSEG_WAREHOUSE"
+FAILED = {"error", "fail", "runtime error"}
+NAMED_FAILURES = 5  # a summary names at most this many failing nodes
+
+# dbt keeps global state (flags, event logger, adapters) per process: one invocation at a time.
+_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    as_of: date
+    nodes: int  # models, data tests and unit tests dbt ran
+    warnings: tuple[str, ...]  # nodes that passed with a warning, as "test <name>"
+    elapsed_seconds: float
+    target_path: Path  # manifest.json, run_results.json, compiled SQL
+    log_path: Path  # dbt.log
+
+
+def dbt_paths(config: Config) -> tuple[Path, Path]:
+    """dbt's target and log folders for this configuration."""
+    root = config.state_path / "dbt"
+    return root / "target", root / "logs"
+
+
+def default_as_of(warehouse: Path) -> date:
+    """The UTC date of the newest block in raw.blocks."""
+    _require_warehouse(warehouse)
+    try:
+        con = duckdb.connect(str(warehouse), read_only=True)
+    except (duckdb.IOException, duckdb.ConnectionException) as exc:
+        raise UserError(f"cannot open the warehouse {warehouse} ({exc}); stop the process using it") from None
+    try:
+        rows = con.execute("select cast(max(timestamp) as date) from raw.blocks").fetchall()
+    except duckdb.CatalogException:
+        rows = [(None,)]
+    finally:
+        con.close()
+    if rows[0][0] is None:
+        raise UserError(
+            f"the warehouse {warehouse} holds no blocks; run `chainseg extract` first, or pass as_of"
+        )
+    return rows[0][0]
+
+
+def build(
+    config: Config,
+    *,
+    select: str | None = None,
+    full_refresh: bool = False,
+    as_of: date | None = None,
+) -> BuildResult:
+    """`dbt build` (all models, data tests and unit tests, or those `select`ed) as of `as_of`.
+
+    Raises UserError with a one-line summary naming the failing nodes when any model or test fails.
+    """
+    as_of = as_of or default_as_of(config.warehouse_path)
+    _require_warehouse(config.warehouse_path)
+    args = ["build", *_common_args(config, as_of)]
+    if select:
+        args += ["--select", select]
+    if full_refresh:
+        args.append("--full-refresh")
+    started = time.monotonic()
+    outcome = _invoke(config, args)
+    results = _node_results(outcome)
+    failed = [r for r in results if r[0] in FAILED]
+    target_path, log_path = dbt_paths(config)
+    if failed or not outcome.success:
+        raise UserError(_failure_summary("dbt build", outcome, results, failed, log_path / "dbt.log"))
+    return BuildResult(
+        as_of=as_of,
+        nodes=len(results),
+        warnings=tuple(f"{kind} {name}" for status, kind, name in results if status == "warn"),
+        elapsed_seconds=time.monotonic() - started,
+        target_path=target_path,
+        log_path=log_path / "dbt.log",
+    )
+
+
+def generate_docs(config: Config, *, as_of: date | None = None) -> Path:
+    """`dbt docs generate`: writes index.html, manifest.json and catalog.json; returns their folder."""
+    as_of = as_of or default_as_of(config.warehouse_path)
+    outcome = _invoke(config, ["docs", "generate", *_common_args(config, as_of)])
+    target_path, log_path = dbt_paths(config)
+    if not outcome.success:
+        raise UserError(_failure_summary("dbt docs generate", outcome, [], [], log_path / "dbt.log"))
+    return target_path
+
+
+def _require_warehouse(warehouse: Path) -> None:
+    if not warehouse.exists():
+        raise UserError(f"the warehouse {warehouse} does not exist; run `chainseg extract` first")
+
+
+def _common_args(config: Config, as_of: date) -> list[str]:
+    target_path, log_path = dbt_paths(config)
+    return [
+        "--project-dir", str(PROJECT_DIR),
+        "--profiles-dir", str(PROJECT_DIR),
+        "--target-path", str(target_path),
+        "--log-path", str(log_path),
+        "--vars", json.dumps({"as_of": as_of.isoformat(), **config.marts.dbt_vars()}),
+        "--no-send-anonymous-usage-stats",  # also keeps dbt from writing .user.yml into the repository
+        "--no-use-colors",
+    ]  # fmt: skip
+
+
+@contextmanager
+def _environment(name: str, value: str) -> Iterator[None]:
+    previous = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = previous
+
+
+def _invoke(config: Config, args: list[str]) -> Any:  # noqa: ANN401 - dbtRunnerResult, imported lazily
+    # dbt takes a second to import: only commands that build pay for it.
+    from dbt.cli.main import dbtRunner
+
+    target_path, log_path = dbt_paths(config)
+    target_path.mkdir(parents=True, exist_ok=True)
+    log_path.mkdir(parents=True, exist_ok=True)
+    with _LOCK, _environment(WAREHOUSE_ENV, str(config.warehouse_path)):
+        try:
+            return dbtRunner().invoke(args)
+        finally:
+            _release_warehouse()
+
+
+def _release_warehouse() -> None:
+    """Close the DuckDB database dbt-duckdb keeps open for the process after an in-process run, so the
+    warehouse file is free again for this process (a read-only connection) and for others (DuckDB locks
+    the file while it is open)."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    with DuckDBConnectionManager._LOCK:
+        environment = DuckDBConnectionManager._ENV
+        DuckDBConnectionManager._ENV = None
+    if environment is not None:
+        environment.close()
+
+
+def _node_results(outcome: Any) -> list[tuple[str, str, str]]:  # noqa: ANN401
+    """(status, resource type, name) of every node dbt ran, in dbt's order."""
+    run = getattr(outcome, "result", None)
+    out = []
+    for result in getattr(run, "results", None) or []:
+        node = result.node
+        out.append((str(result.status), str(node.resource_type).replace("_", " "), node.name))
+    return out
+
+
+def _failure_summary(
+    command: str,
+    outcome: Any,  # noqa: ANN401
+    results: list[tuple[str, str, str]],
+    failed: list[tuple[str, str, str]],
+    log_file: Path,
+) -> str:
+    if failed:
+        named = ", ".join(f"{kind} {name}" for _, kind, name in failed[:NAMED_FAILURES])
+        more = f" and {len(failed) - NAMED_FAILURES} more" if len(failed) > NAMED_FAILURES else ""
+        return f"{command} failed: {len(failed)} of {len(results)} nodes ({named}{more}); see {log_file}"
+    exception = getattr(outcome, "exception", None)
+    lines = [line.strip() for line in str(exception or "").splitlines() if line.strip()]
+    # dbt's messages put the kind of error first and the file or node on the next lines
+    reason = " ".join(lines[:3])[:300] or "dbt reported an error"
+    return f"{command} failed: {reason}; see {log_file}"

@@ -1,0 +1,300 @@
+"""The dbt project against a real warehouse: the tiny scenario seeded on anvil, plus a reverted transaction,
+a native self-send and an NFT self-transfer on a day of their own, extracted in two steps.
+
+- build() passes: every model, data test and unit test;
+- the nightly path (build, extract more, build incrementally) and a full refresh give identical marts;
+- wallet_activity_daily equals, row by row and column by column, the same measures computed here in Python
+  from the raw tables alone;
+- a rerun for the same as_of gives identical rows; `dbt docs generate` documents every mart column;
+- a failing test surfaces as a one-line UserError naming it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import pytest
+from eth_utils import keccak
+
+from chainseg.config import ChainConfig, Config, ExtractConfig
+from chainseg.errors import UserError
+from devnet.jsonrpc import JsonRpc
+from devnet.seeder import SeedResult, seed_chain
+from extract.extractor import extract_chain
+from extract.warehouse import connect
+from flows.dbt_build import BuildResult, build, dbt_paths, default_as_of, generate_docs
+
+ZERO = "0x" + "00" * 20
+ALL_BLOCKS = ChainConfig(chain_id=31337, use_finalized=False, confirmations=0)
+MEASURES = (
+    "buys", "sells", "units_bought", "units_sold", "buy_volume_wei", "sell_volume_wei",
+    "royalties_paid_wei", "fees_paid_wei", "mints", "units_minted", "transfers_in", "transfers_out", "burns",
+    "native_value_spent_wei", "native_value_received_wei", "transactions_sent", "failed_transactions",
+    "gas_paid_wei",
+)  # fmt: skip
+INDEX = {name: i for i, name in enumerate(MEASURES)}
+ACTOR = "0x00000000000000000000000000000000c0ffee01"
+
+
+@dataclass(frozen=True)
+class Extras:
+    day: date  # the day the extra transactions were mined on
+    actor: str  # sent the reverted transaction and the native self-send
+    holder: str  # sent an ERC-721 token to themself
+
+
+@dataclass(frozen=True)
+class Built:
+    config: Config
+    seeded: SeedResult
+    extras: Extras
+    first: BuildResult  # built on the first part of the chain
+    second: BuildResult  # then incrementally on all of it
+    second_sql: str  # the mart's SQL as compiled for the second, incremental run
+
+
+def _selector(signature: str) -> str:
+    return "0x" + keccak(text=signature)[:4].hex()
+
+
+def _word(value: int | str) -> str:
+    return (value[2:] if isinstance(value, str) else f"{value:x}").rjust(64, "0")
+
+
+def _add_extras(url: str, seeded: SeedResult) -> Extras:
+    """On a new day after the seeded history: a transaction sending 1 ETH that reverts (WETH's withdraw is
+    not payable), a native self-send of 5 wei, and an ERC-721 transfer from its holder to themself."""
+    rpc = JsonRpc(url)
+    last = int(rpc.call("eth_getBlockByNumber", ["latest", False])["timestamp"], 16)
+    day = datetime.fromtimestamp(last, UTC).date() + timedelta(days=1)
+    at = int(datetime(day.year, day.month, day.day, 10, tzinfo=UTC).timestamp())
+    owner_call = {"to": seeded.contracts.blue, "data": _selector("ownerOf(uint256)") + _word(1)}
+    holder = "0x" + rpc.call("eth_call", [owner_call, "latest"])[-40:]
+    rpc.call("anvil_setBalance", [ACTOR, hex(10**20)])
+    rpc.call("anvil_autoImpersonateAccount", [True])
+    self_transfer = (
+        _selector("transferFrom(address,address,uint256)") + _word(holder) + _word(holder) + _word(1)
+    )
+    try:
+        sends = [
+            {"from": ACTOR, "to": seeded.contracts.weth, "value": hex(10**18), "gas": hex(100_000),
+             "data": _selector("withdraw(uint256)") + _word(10**30)},
+            {"from": ACTOR, "to": ACTOR, "value": hex(5), "gas": hex(21_000)},
+            {"from": holder, "to": seeded.contracts.blue, "gas": hex(200_000),
+             "data": self_transfer},
+        ]  # fmt: skip
+        for offset, tx in enumerate(sends):
+            rpc.call("evm_setNextBlockTimestamp", [hex(at + 60 * offset)])
+            rpc.call("eth_sendTransaction", [tx])  # automine: one block each
+    finally:
+        rpc.call("anvil_autoImpersonateAccount", [False])
+    return Extras(day, ACTOR, holder)
+
+
+def _extract(url: str, db: Path, to_block: int | None = None) -> None:
+    con = connect(db)
+    try:
+        asyncio.run(extract_chain(url, "devnet", ALL_BLOCKS, ExtractConfig(), con, to_block=to_block))
+    finally:
+        con.close()
+
+
+def _rows(db: Path, sql: str) -> list[tuple]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def _mart(db: Path) -> list[tuple]:
+    return _rows(db, "select * from marts.wallet_activity_daily order by chain_id, wallet, day")
+
+
+def _incremental_tables(db: Path) -> list[list[tuple]]:
+    """Every incrementally built table, rows in key order."""
+    movements = _rows(
+        db,
+        "select * from intermediate.int_wallet_token_movements "
+        "order by chain_id, block_number, log_index, batch_index, direction",
+    )
+    wrapped = _rows(db, "select * from intermediate.int_wrapped_native_tokens order by all")
+    return [wrapped, movements, _mart(db)]
+
+
+@pytest.fixture(scope="module")
+def built(start_devnet, tmp_path_factory: pytest.TempPathFactory) -> Built:  # noqa: ANN001
+    node = start_devnet(chain_id=31337)
+    root = tmp_path_factory.mktemp("dbt-build")
+    seeded = seed_chain(node.url, "tiny", 7, root / "seed-state")
+    extras = _add_extras(node.url, seeded)
+    config = Config(state_dir=root / "state", warehouse=root / "warehouse" / "chainseg.duckdb")
+    head = int(JsonRpc(node.url).call("eth_blockNumber"), 16)
+    # The nightly path: a first part of the chain (cut inside a day), built; then the rest, built again.
+    _extract(node.url, config.warehouse_path, to_block=head * 4 // 5)
+    first = build(config)
+    _extract(node.url, config.warehouse_path)
+    second = build(config)
+    compiled = next(dbt_paths(config)[0].glob("compiled/**/marts/wallet_activity_daily.sql"))
+    return Built(config, seeded, extras, first, second, compiled.read_text())
+
+
+def test_build_runs_every_model_and_test(built: Built) -> None:
+    for result in (built.first, built.second):
+        assert result.nodes > 150 and not result.warnings
+    (newest,) = _rows(built.config.warehouse_path, "select cast(max(timestamp) as date) from raw.blocks")[0]
+    assert built.second.as_of == newest == built.extras.day  # as_of defaults to the newest block's date
+    assert built.first.as_of < built.second.as_of
+    target, _ = dbt_paths(built.config)
+    results = json.loads((target / "run_results.json").read_text())["results"]
+    kinds = {r["unique_id"].split(".")[0] for r in results}
+    assert {"model", "test", "unit_test"} <= kinds
+    assert all(r["status"] in ("success", "pass") for r in results)
+    # The second run was incremental: it rebuilt from the earlier of (as_of - 3 days) and the newest day
+    # the first run stored, not the whole history.
+    start = min(built.second.as_of - timedelta(days=3), built.first.as_of)
+    assert f"block_timestamp >= cast('{start.isoformat()} 00:00:00'" in built.second_sql
+
+
+def activity_from_raw(db: Path, as_of: date) -> dict[tuple[str, date], list[int]]:
+    """wallet_activity_daily's measures computed from raw tables only, with Python integers."""
+    with duckdb.connect(str(db), read_only=True) as con:
+        contracts = {a for (a,) in con.execute("select address from raw.addresses where has_code").fetchall()}
+        sales = con.execute(
+            "select transaction_hash, collection_address, token_id, seller_address, buyer_address, amount, "
+            "price, fee, royalty, block_timestamp from raw.nft_sales order by block_number, log_index"
+        ).fetchall()
+        transfers = con.execute(
+            "select transaction_hash, contract_address, token_id, from_address, to_address, amount, "
+            "block_timestamp from raw.token_transfers where token_standard in ('erc721', 'erc1155') "
+            "order by block_number, log_index, batch_index"
+        ).fetchall()
+        txs = con.execute(
+            "select from_address, to_address, value, gas_used, effective_gas_price, success, block_timestamp "
+            "from raw.transactions"
+        ).fetchall()
+    out: dict[tuple[str, date], list[int]] = defaultdict(lambda: [0] * len(MEASURES))
+
+    def add(wallet: str | None, at: datetime, measure: str, amount: int = 1) -> None:
+        if wallet and wallet != ZERO and wallet not in contracts and at.date() <= as_of:
+            out[(wallet, at.date())][INDEX[measure]] += amount
+
+    legs: dict[tuple, int] = defaultdict(int)  # sales per (tx, collection, token, seller, buyer)
+    for tx, collection, token, seller, buyer, amount, price, fee, royalty, at in sales:
+        legs[(tx, collection, token, seller, buyer)] += 1
+        add(buyer, at, "buys")
+        add(buyer, at, "units_bought", int(amount))
+        add(buyer, at, "buy_volume_wei", int(price))
+        add(seller, at, "sells")
+        add(seller, at, "units_sold", int(amount))
+        add(seller, at, "sell_volume_wei", int(price))
+        add(seller, at, "royalties_paid_wei", int(royalty))
+        add(seller, at, "fees_paid_wei", int(fee))
+    for tx, collection, token, sender, receiver, amount, at in transfers:
+        key = (tx, collection, token, sender, receiver)
+        if legs[key] > 0:  # the token leg of a sale, counted as the buy and the sell
+            legs[key] -= 1
+            continue
+        if sender == ZERO:
+            add(receiver, at, "mints")
+            add(receiver, at, "units_minted", int(amount))
+        elif receiver == ZERO:
+            add(sender, at, "burns")
+        else:
+            add(sender, at, "transfers_out")
+            add(receiver, at, "transfers_in")
+    for sender, receiver, value, gas_used, price, success, at in txs:
+        add(sender, at, "transactions_sent")
+        add(sender, at, "gas_paid_wei", gas_used * price)
+        if success is False:
+            add(sender, at, "failed_transactions")
+        elif value > 0:
+            add(sender, at, "native_value_spent_wei", value)
+            add(receiver, at, "native_value_received_wei", value)
+    return out
+
+
+def test_wallet_activity_daily_equals_raw(built: Built) -> None:
+    db = built.config.warehouse_path
+    currencies = {c for (c,) in _rows(db, "select distinct currency_address from raw.nft_sales")}
+    assert currencies <= {ZERO, built.seeded.contracts.weth}  # every sale is valued in wei
+    expected = activity_from_raw(db, built.second.as_of)
+    actual = {(wallet, day): list(measures) for _, wallet, day, *measures in _mart(db)}
+    assert actual.keys() == expected.keys()
+    for key, measures in expected.items():
+        assert actual[key] == measures, key
+    totals = [sum(m[i] for m in actual.values()) for i in range(len(MEASURES))]
+    for name in ("buys", "sells", "mints", "transfers_in", "gas_paid_wei", "native_value_spent_wei"):
+        assert totals[INDEX[name]] > 0, name
+    # The extra day: the reverted transaction pays gas but moves no value; self-sends count both ways.
+    actor = dict(zip(MEASURES, actual[(built.extras.actor, built.extras.day)], strict=True))
+    assert actor["transactions_sent"] == 2 and actor["failed_transactions"] == 1 and actor["gas_paid_wei"] > 0
+    assert actor["native_value_spent_wei"] == actor["native_value_received_wei"] == 5
+    holder = dict(zip(MEASURES, actual[(built.extras.holder, built.extras.day)], strict=True))
+    assert holder["transfers_in"] == holder["transfers_out"] == 1
+
+
+def test_full_refresh_equals_incremental_and_reruns_agree(built: Built, tmp_path: Path) -> None:
+    incremental = _incremental_tables(built.config.warehouse_path)
+    assert len(incremental[0]) == 1 and all(len(rows) > 100 for rows in incremental[1:])
+    copy = tmp_path / "full-refresh.duckdb"
+    shutil.copyfile(built.config.warehouse_path, copy)
+    full = built.config.model_copy(update={"warehouse": copy})
+    selected = "int_wrapped_native_tokens int_wallet_token_movements wallet_activity_daily"
+    build(full, select=selected, full_refresh=True, as_of=built.second.as_of)
+    assert _incremental_tables(copy) == incremental
+    build(built.config, select=selected, as_of=built.second.as_of)
+    assert _incremental_tables(built.config.warehouse_path) == incremental
+
+
+def test_incremental_run_drops_activity_that_vanished(built: Built, tmp_path: Path) -> None:
+    """A re-extraction (or a reorg) that removes a wallet's only activity of a day inside the window:
+    the nightly run must delete that (wallet, day), not leave the old row behind."""
+    before = _mart(built.config.warehouse_path)
+    copy = tmp_path / "reextracted.duckdb"
+    shutil.copyfile(built.config.warehouse_path, copy)
+    with duckdb.connect(str(copy)) as con:
+        con.execute("delete from raw.transactions where from_address = ?", [built.extras.actor])
+    changed = built.config.model_copy(update={"warehouse": copy})
+    build(changed, select="int_wallet_token_movements wallet_activity_daily", as_of=built.second.as_of)
+    gone = [row for row in before if row[1] == built.extras.actor]
+    assert len(gone) == 1 and gone[0][2] == built.extras.day
+    assert _mart(copy) == [row for row in before if row[1] != built.extras.actor]
+
+
+def test_docs_describe_every_mart_column(built: Built) -> None:
+    target = generate_docs(built.config)
+    catalog = json.loads((target / "catalog.json").read_text())
+    manifest = json.loads((target / "manifest.json").read_text())
+    node = "model.chainseg.wallet_activity_daily"
+    columns = set(catalog["nodes"][node]["columns"])
+    described = {name for name, column in manifest["nodes"][node]["columns"].items() if column["description"]}
+    assert columns == described == {"chain_id", "wallet", "day", *MEASURES}
+    assert (target / "index.html").exists()
+
+
+def test_a_failing_test_names_itself(built: Built, tmp_path: Path) -> None:
+    broken = tmp_path / "broken.duckdb"
+    shutil.copyfile(built.config.warehouse_path, broken)
+    with duckdb.connect(str(broken)) as con:
+        con.execute("insert into raw.blocks select * from raw.blocks where block_number = 1")
+    config = built.config.model_copy(update={"warehouse": broken})
+    with pytest.raises(UserError) as caught:
+        build(config, select="source:raw.blocks")
+    message = str(caught.value)
+    assert message.startswith("dbt build failed: 1 of ")
+    assert "test source_unique_combination_of_columns_raw_blocks_chain_id__block_number" in message
+    assert str(dbt_paths(config)[1] / "dbt.log") in message and "\n" not in message
+
+
+def test_nothing_to_build_is_a_user_error(tmp_path: Path) -> None:
+    config = Config(state_dir=tmp_path / "state", warehouse=tmp_path / "missing.duckdb")
+    with pytest.raises(UserError, match="does not exist; run `chainseg extract` first"):
+        build(config)
+    connect(tmp_path / "empty.duckdb").close()  # the raw schema, no blocks yet
+    with pytest.raises(UserError, match="holds no blocks"):
+        default_as_of(tmp_path / "empty.duckdb")
