@@ -31,7 +31,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections import deque
 from collections.abc import Callable
@@ -45,15 +44,15 @@ if TYPE_CHECKING:
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the project's modules are imported lazily: each worker takes only its own
 
+from bench.process_measure import GNU_TIME, TOOL_TIMEOUT, kill_started, measure  # noqa: E402
+
 VENVS = ROOT / ".bench-venvs"
-TOOL_TIMEOUT = 15 * 60.0  # seconds per tool run (and per pip install)
 CHAIN_ID = 31337
 ETL_REQUIREMENT = ("ethereum-etl", "2.4.2")
 CRYO_REQUIREMENT = ("cryo", "0.3.2")
 ETL_PYTHONS = ["/root/.pyenv/versions/3.10.13/bin/python", "python3.10"]  # it does not import on 3.11
 CRYO_PYTHONS = ["/root/.pyenv/versions/3.11.7/bin/python", "python3.11", getattr(sys, "_base_executable", "")]
 PEERS = ("ethereum-etl", "cryo")
-GNU_TIME = "/usr/bin/time" if os.access("/usr/bin/time", os.X_OK) else None  # `apt-get install time`
 ORDER = ("chainseg", "ethereum-etl", "cryo", "limit")  # measured runs, always in this order
 
 # Run inside the ethereum-etl venv: what its export_all does for blocks, transactions, receipts and logs.
@@ -186,96 +185,6 @@ async def _limit(url: str, last: int, settings: dict) -> dict[str, int]:
 
 
 # ---------------------------------------------------------------------------------------------- processes
-
-_started_groups: set[int] = set()
-
-
-def kill_started() -> None:
-    """Kill every process group this benchmark started and that may still run."""
-    for pgid in list(_started_groups):
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(pgid, signal.SIGKILL)
-        _started_groups.discard(pgid)
-
-
-def measure(argv: list[str], log_path: Path, cwd: Path) -> tuple[float, float]:
-    """Run argv to completion in its own process group; returns (wall seconds, peak RSS MB).
-
-    Peak RSS comes from GNU `time -v` ("Maximum resident set size") where /usr/bin/time exists, else from
-    polling /proc every 50 ms (the RSS of the process and its descendants, summed). Not from os.wait4 here:
-    a child's ru_maxrss starts at the RSS of the process that forked it (this one, with the seeder loaded).
-    """
-    rss_file = log_path.with_suffix(".time")
-    wrapped = [GNU_TIME, "-v", "-o", str(rss_file), *argv] if GNU_TIME else argv
-    with open(log_path, "ab") as log:
-        started = time.perf_counter()
-        process = subprocess.Popen(
-            wrapped,
-            cwd=cwd,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group: a timeout or Ctrl-C kills the tool with it
-        )
-    _started_groups.add(process.pid)
-    timed_out, done = threading.Event(), threading.Event()
-    polled = [0]
-
-    def stop() -> None:
-        timed_out.set()
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(process.pid, signal.SIGKILL)
-
-    def poll() -> None:
-        while not done.wait(0.05):
-            polled[0] = max(polled[0], tree_rss_kb(process.pid))
-
-    timer = threading.Timer(TOOL_TIMEOUT, stop)
-    timer.start()
-    poller = threading.Thread(target=poll, daemon=True)
-    if not GNU_TIME:
-        poller.start()
-    try:
-        code = process.wait()
-        wall = time.perf_counter() - started
-    finally:
-        timer.cancel()
-        done.set()
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(process.pid, signal.SIGKILL)  # anything it left behind in its group
-        _started_groups.discard(process.pid)
-    if code != 0:
-        why = f"exited with {code}"
-        if timed_out.is_set():
-            why = f"was stopped after {TOOL_TIMEOUT / 60:g} minutes"
-        tail = log_path.read_text(errors="replace").strip().splitlines()[-5:]
-        raise RuntimeError(f"{argv[0]} {why}; last lines of {log_path}:\n  " + "\n  ".join(tail))
-    if not GNU_TIME:
-        poller.join()
-        return wall, polled[0] / 1024
-    for line in rss_file.read_text().splitlines():
-        if "Maximum resident set size" in line:
-            return wall, int(line.rsplit(":", 1)[1]) / 1024
-    raise RuntimeError(f"no peak memory in {rss_file}")
-
-
-def tree_rss_kb(root: int) -> int:
-    """VmRSS of `root` and all its descendants, summed (kB); 0 for processes that are gone."""
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        with contextlib.suppress(OSError, ValueError, IndexError):
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    total, todo = 0, [root]
-    while todo:
-        pid = todo.pop()
-        todo.extend(children.get(pid, []))
-        with contextlib.suppress(OSError, ValueError):
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
-    return total
-
 
 # ---------------------------------------------------------------------------------------------- set-up
 

@@ -55,6 +55,9 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--select", help="dbt node selection, e.g. +wallet_activity_daily")
     build.add_argument("--full-refresh", action="store_true", help="rebuild incremental models from scratch")
     build.add_argument("--docs", action="store_true", help="also run `dbt docs generate`")
+    build.add_argument(
+        "--no-unit-tests", action="store_true", help="skip dbt's unit tests (they check SQL, not data)"
+    )
 
     imports = commands.add_parser("import", help="load exported files (ethereum-etl, cryo, Dune nft.trades)")
     imports.add_argument("kind", choices=["ethereum-etl", "cryo", "dune-trades"], help="what made the files")
@@ -83,9 +86,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         overrides = {"warehouse": args.warehouse} if args.warehouse else {}
         config = load_config(args.config, overrides)
-        handler = {"run": _run, "extract": _extract, "import": _import}.get(args.command) or _DEVNET[
-            args.action
-        ]
+        handler = {"run": _run, "extract": _extract, "import": _import, "build": _build}.get(
+            args.command
+        ) or _DEVNET[args.action]
         handler(config, args)
     except UserError as exc:
         print(f"chainseg: error: {exc}", file=sys.stderr)
@@ -245,7 +248,13 @@ def _extract(config: Config, args: argparse.Namespace) -> None:
 def _build(config: Config, args: argparse.Namespace) -> None:
     from flows.dbt_build import build, generate_docs
 
-    result = build(config, select=args.select, full_refresh=args.full_refresh, as_of=args.as_of)
+    result = build(
+        config,
+        select=args.select,
+        full_refresh=args.full_refresh,
+        as_of=args.as_of,
+        unit_tests=not args.no_unit_tests,
+    )
     print(
         f"dbt build as of {result.as_of}: {result.nodes} models and tests passed "
         f"in {result.elapsed_seconds:.1f} s into {config.warehouse_path}"

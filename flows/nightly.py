@@ -38,8 +38,9 @@ def extract_task(config: Config, chain_name: str) -> dict[str, object]:
 
 @task(name="build")
 def build_task(config: Config) -> dict[str, object]:
-    """dbt build of every model and test, as of the newest extracted day."""
-    result = build(config)
+    """dbt build of every model and data test, as of the newest extracted day. dbt's unit tests check the
+    SQL on hand-written rows, not the night's data: the test suite runs them, the nightly run does not."""
+    result = build(config, unit_tests=False)
     get_run_logger().info("dbt build as of %s: %s nodes passed", result.as_of, result.nodes)
     return {"as_of": result.as_of.isoformat(), "nodes": result.nodes, "warnings": list(result.warnings)}
 

@@ -14,6 +14,8 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
+import subprocess
+import sys
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -152,8 +154,10 @@ def test_build_runs_every_model_and_test(built: Built) -> None:
     target, _ = dbt_paths(built.config)
     results = json.loads((target / "run_results.json").read_text())["results"]
     kinds = {r["unique_id"].split(".")[0] for r in results}
-    assert {"model", "test", "unit_test"} <= kinds
-    assert all(r["status"] in ("success", "pass") for r in results)
+    assert {"model", "test", "unit_test", "exposure"} <= kinds
+    assert all(
+        r["status"] in ("success", "pass") for r in results if not r["unique_id"].startswith("exposure.")
+    )
     # The second run was incremental: it rebuilt from the earlier of (as_of - 3 days) and the newest day
     # the first run stored, not the whole history.
     start = min(built.second.as_of - timedelta(days=3), built.first.as_of)
@@ -270,11 +274,46 @@ def test_docs_describe_every_mart_column(built: Built) -> None:
     target = generate_docs(built.config)
     catalog = json.loads((target / "catalog.json").read_text())
     manifest = json.loads((target / "manifest.json").read_text())
-    node = "model.chainseg.wallet_activity_daily"
-    columns = set(catalog["nodes"][node]["columns"])
-    described = {name for name, column in manifest["nodes"][node]["columns"].items() if column["description"]}
-    assert columns == described == {"chain_id", "wallet", "day", *MEASURES}
+    marts = {
+        uid
+        for uid, node in manifest["nodes"].items()
+        if uid.startswith("model.") and node["schema"] == "marts"
+    }
+    assert len(marts) >= 9
+    for node in sorted(marts):
+        columns = set(catalog["nodes"][node]["columns"])
+        described = {name for name, col in manifest["nodes"][node]["columns"].items() if col["description"]}
+        assert columns == described, node
+    assert set(catalog["nodes"]["model.chainseg.wallet_activity_daily"]["columns"]) == {
+        "chain_id", "wallet", "day", *MEASURES
+    }  # fmt: skip
+    # The BI exports are declared, and every mart they read is built.
+    exposed = {
+        parent for exposure in manifest["exposures"].values() for parent in exposure["depends_on"]["nodes"]
+    }
+    assert "model.chainseg.wallet_abc_class" in exposed and exposed <= marts
     assert (target / "index.html").exists()
+
+
+def test_command_line_build(built: Built, tmp_path: Path) -> None:
+    copy = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(built.config.warehouse_path, copy)
+    config = tmp_path / "chainseg.yml"
+    config.write_text(f"state_dir: {tmp_path / 'state'}\nwarehouse: {copy}\n")
+    chainseg = [str(Path(sys.executable).with_name("chainseg")), "--config", str(config), "build"]
+    done = subprocess.run(
+        [*chainseg, "--select", "stg_raw__transactions", "--no-unit-tests"], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert f"dbt build as of {built.second.as_of}: " in done.stdout
+    results = json.loads((tmp_path / "state" / "dbt" / "target" / "run_results.json").read_text())["results"]
+    kinds = {result["unique_id"].split(".")[0] for result in results}
+    assert kinds == {"model", "test"}  # the model's unit test is left out
+    with duckdb.connect(str(copy)) as con:
+        con.execute("insert into raw.transactions select * from raw.transactions limit 1")
+    done = subprocess.run([*chainseg, "--select", "stg_raw__transactions"], capture_output=True, text=True)
+    assert done.returncode == 2
+    assert done.stderr.startswith("chainseg: error: dbt build failed: 1 of ") and done.stderr.count("\n") == 1
 
 
 def test_a_failing_test_names_itself(built: Built, tmp_path: Path) -> None:

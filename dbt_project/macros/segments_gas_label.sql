@@ -9,7 +9,7 @@
       priority whatever the base fee.
     - otherwise 'moderate'. The two labels cannot overlap (0.2 < 8).
 
-    Chosen on the demo chain (seed 42, 90 days to 2025-06-30), see _marts__segments.yml: bargain hunters tip
+    Chosen on the demo chain (seed 42, 90 days to 2025-06-30), see _marts__models.yml: bargain hunters tip
     0.01-0.1 gwei and transact below the scenario's 30th base-fee percentile; every other persona's median
     tip is above 0.3 gwei; snipers tip 8-40 gwei while the next highest persona (sybils) tips 2-6 gwei.
 -#}

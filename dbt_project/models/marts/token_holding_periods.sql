@@ -1,5 +1,5 @@
 -- Holding periods: one row per (acquisition lot, disposal) pair, and one per lot remainder still held at
--- the end of as_of. Grain and rules: _marts__holdings_rfv.yml. A table rebuilt on every run (see there why
+-- the end of as_of. Grain and rules: _marts__models.yml. A table rebuilt on every run (see there why
 -- it cannot be incremental); its input int_wallet_token_movements is the incremental table.
 --
 -- Steps: order every event of a token; for unique tokens (ERC-721), an acquisition whose token next moves
