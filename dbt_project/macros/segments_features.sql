@@ -224,138 +224,166 @@
 
     ),
 
-    activity_events as (
-
-        select chain_id, wallet, block_timestamp, block_date from trades
-        union all
-        select chain_id, wallet, block_timestamp, block_date from movements
-        union all
-        select chain_id, wallet, block_timestamp, block_date from transactions
-
-    ),
-
-    activity_days as (
+    -- Every event, one row per wallet and UTC day with the day's measures. The features are sums and
+    -- extremes of these days before a cutoff; a cutoff is a midnight, so a day lies wholly before it or
+    -- not at all (block_date < cutoff_date is block_timestamp < cutoff_at).
+    daily_events as (
 
         select
             chain_id,
             wallet,
             block_date,
-            min(block_timestamp) as first_at,
-            max(block_timestamp) as last_at
-        from activity_events
-        group by
+            block_timestamp as activity_at,
+            case when role = 'buyer' then 1 else 0 end as buys,
+            case when role = 'buyer' then coalesce(price_wei, 0) else 0 end as spend_wei,
+            case when role = 'seller' then 1 else 0 end as sells,
+            case when role = 'seller' then coalesce(price_wei, 0) else 0 end as sell_volume_wei,
+            case when role = 'buyer' then block_timestamp end as buy_at,
+            0 as mints,
+            0 as transactions,
+            0 as gas_paid_wei
+        from trades
+        union all
+        select
             chain_id,
             wallet,
-            block_date
+            block_date,
+            block_timestamp,
+            0, 0, 0, 0, null,
+            case when movement_kind = 'mint' then 1 else 0 end,
+            0, 0
+        from movements
+        union all
+        select
+            chain_id,
+            wallet,
+            block_date,
+            block_timestamp,
+            0, 0, 0, 0, null, 0,
+            1,
+            gas_paid_wei
+        from transactions
 
     ),
 
-    -- the population: wallets with an event before the cutoff (a cutoff is a midnight, so a day lies
-    -- wholly before it or not at all: block_date < cutoff_date is block_timestamp < cutoff_at)
-    activity_features as (
+    -- the population: addresses without code other than the zero address
+    wallet_days as (
 
         select
-            bounds.cutoff_date,
-            activity_days.chain_id,
-            activity_days.wallet,
-            min(activity_days.first_at) as first_activity_at,
-            max(activity_days.last_at) as last_activity_at,
-            count(*) as active_days_total
-            {%- for d in windows %},
-            sum(case when activity_days.block_date >= bounds.window_{{ d }}d_start_date then 1 else 0 end)
-                as active_days_{{ d }}d
-            {%- endfor %}
-        from activity_days
-        inner join bounds
-            on activity_days.block_date < bounds.cutoff_date
+            daily_events.chain_id,
+            daily_events.wallet,
+            daily_events.block_date,
+            min(daily_events.activity_at) as first_at,
+            max(daily_events.activity_at) as last_at,
+            sum(daily_events.buys) as buys,
+            sum(daily_events.spend_wei) as spend_wei,
+            sum(daily_events.sells) as sells,
+            sum(daily_events.sell_volume_wei) as sell_volume_wei,
+            max(daily_events.buy_at) as last_buy_at,
+            sum(daily_events.mints) as mints,
+            sum(daily_events.transactions) as transactions,
+            sum(daily_events.gas_paid_wei) as gas_paid_wei
+        from daily_events
         where
-            activity_days.wallet <> '{{ var("zero_address") }}'
+            daily_events.wallet <> '{{ var("zero_address") }}'
             and not exists (
                 select 1
                 from contracts
                 where
-                    contracts.chain_id = activity_days.chain_id
-                    and contracts.address = activity_days.wallet
+                    contracts.chain_id = daily_events.chain_id
+                    and contracts.address = daily_events.wallet
             )
         group by
-            bounds.cutoff_date,
-            activity_days.chain_id,
-            activity_days.wallet
+            daily_events.chain_id,
+            daily_events.wallet,
+            daily_events.block_date
 
     ),
 
-    trade_features as (
+    -- Running totals per wallet, day by day, each valid from the day after its day up to its next active
+    -- day: what a wallet had done before any date is one row, found by a range join. This keeps the work
+    -- in proportion to wallet-days plus output rows, not to events times cutoffs.
+    wallet_days_cumulated as (
 
         select
-            bounds.cutoff_date,
-            trades.chain_id,
-            trades.wallet,
-            sum(case when trades.role = 'buyer' then 1 else 0 end) as buys_total,
-            {%- for d in windows %}
-            sum(
-                case when trades.role = 'buyer' and trades.block_timestamp >= bounds.window_{{ d }}d_start_at
-                    then 1 else 0 end
-            ) as buys_{{ d }}d,
+            chain_id,
+            wallet,
+            block_date,
+            {{ dbt.dateadd('day', 1, 'block_date') }} as valid_from,
+            lead(block_date) over (partition by chain_id, wallet order by block_date) as next_active_date,
+            min(first_at) over (partition by chain_id, wallet order by block_date rows unbounded preceding)
+                as first_activity_at,
+            last_at as last_activity_at,
+            max(last_buy_at) over (partition by chain_id, wallet order by block_date rows unbounded preceding)
+                as last_buy_at,
+            count(*) over (partition by chain_id, wallet order by block_date rows unbounded preceding)
+                as active_days,
+            {%- for measure in ['buys', 'spend_wei', 'sells', 'sell_volume_wei', 'mints', 'transactions', 'gas_paid_wei'] %}
+            sum({{ measure }}) over (partition by chain_id, wallet order by block_date rows unbounded preceding)
+                as {{ measure }}{{ ',' if not loop.last }}
             {%- endfor %}
-            sum(case when trades.role = 'buyer' then coalesce(trades.price_wei, 0) else 0 end) as spend_total_wei,
-            {%- for d in windows %}
-            sum(
-                case when trades.role = 'buyer' and trades.block_timestamp >= bounds.window_{{ d }}d_start_at
-                    then coalesce(trades.price_wei, 0) else 0 end
-            ) as spend_{{ d }}d_wei,
-            {%- endfor %}
-            sum(case when trades.role = 'seller' then 1 else 0 end) as sells_total,
-            {%- for d in windows %}
-            sum(
-                case when trades.role = 'seller' and trades.block_timestamp >= bounds.window_{{ d }}d_start_at
-                    then 1 else 0 end
-            ) as sells_{{ d }}d,
-            {%- endfor %}
-            sum(case when trades.role = 'seller' then coalesce(trades.price_wei, 0) else 0 end)
-                as sell_volume_total_wei,
-            max(case when trades.role = 'buyer' then trades.block_timestamp end) as last_buy_at
-        from trades
-        inner join bounds
-            on trades.block_timestamp < bounds.cutoff_at
-        group by
-            bounds.cutoff_date,
-            trades.chain_id,
-            trades.wallet
+        from wallet_days
 
     ),
 
-    token_balances as (
+    -- The dates totals are looked up at: each cutoff, and the start of each of its windows (a window's
+    -- count is the total at the cutoff minus the total at the window's start).
+    points as (
 
         select
-            bounds.cutoff_date,
-            movements.chain_id,
-            movements.wallet,
-            movements.collection_address,
-            movements.token_id,
-            sum(movements.amount_delta) as balance,
-            sum(case when movements.movement_kind = 'mint' then 1 else 0 end) as mints
-        from movements
-        inner join bounds
-            on movements.block_timestamp < bounds.cutoff_at
-        group by
-            bounds.cutoff_date,
-            movements.chain_id,
-            movements.wallet,
-            movements.collection_address,
-            movements.token_id
+            cutoff_date,
+            0 as window_days,
+            cutoff_date as point_date
+        from bounds
+        {%- for d in windows %}
+        union all
+        select
+            cutoff_date,
+            {{ d }} as window_days,
+            window_{{ d }}d_start_date as point_date
+        from bounds
+        {%- endfor %}
 
     ),
 
-    movement_features as (
+    -- A wallet with a day before a window's start has one before the cutoff too: every wallet here is in
+    -- the population of its cutoff (an event before it).
+    totals_at_points as (
+
+        select
+            points.cutoff_date,
+            points.window_days,
+            wallet_days_cumulated.*
+        from wallet_days_cumulated
+        inner join points
+            on
+                wallet_days_cumulated.block_date < points.point_date
+                and (
+                    wallet_days_cumulated.next_active_date is null
+                    or wallet_days_cumulated.next_active_date >= points.point_date
+                )
+
+    ),
+
+    activity_features as (
 
         select
             cutoff_date,
             chain_id,
             wallet,
-            sum(mints) as mints_total,
-            sum(case when balance > 0 then 1 else 0 end) as tokens_held,
-            count(distinct case when balance > 0 then collection_address end) as collections_held
-        from token_balances
+            {%- for measure in ['active_days', 'buys', 'spend_wei', 'sells', 'sell_volume_wei', 'mints', 'transactions', 'gas_paid_wei'] %}
+            sum(case when window_days = 0 then {{ measure }} else 0 end) as {{ measure }}_total,
+            {%- if measure in ('active_days', 'buys', 'spend_wei', 'sells') %}
+            {%- for d in windows %}
+            sum(case when window_days = 0 then {{ measure }} when window_days = {{ d }} then -{{ measure }} else 0 end)
+                as {{ measure }}_{{ d }}d,
+            {%- endfor %}
+            {%- endif %}
+            {%- endfor %}
+            max(case when window_days = 0 then first_activity_at end) as first_activity_at,
+            max(case when window_days = 0 then last_activity_at end) as last_activity_at,
+            max(case when window_days = 0 then last_buy_at end) as last_buy_at
+        from totals_at_points
         group by
             cutoff_date,
             chain_id,
@@ -363,21 +391,64 @@
 
     ),
 
-    transaction_features as (
+    -- Each token's balance per wallet, valid from the day after a change up to the next change; the
+    -- positive ones at a cutoff are what the wallet holds then.
+    token_days as (
+
+        select
+            chain_id,
+            wallet,
+            collection_address,
+            token_id,
+            block_date,
+            sum(amount_delta) as amount_delta
+        from movements
+        group by
+            chain_id,
+            wallet,
+            collection_address,
+            token_id,
+            block_date
+
+    ),
+
+    token_balances as (
+
+        select
+            chain_id,
+            wallet,
+            collection_address,
+            token_id,
+            block_date,
+            lead(block_date) over (
+                partition by chain_id, wallet, collection_address, token_id order by block_date
+            ) as next_change_date,
+            sum(amount_delta) over (
+                partition by chain_id, wallet, collection_address, token_id
+                order by block_date rows unbounded preceding
+            ) as balance
+        from token_days
+
+    ),
+
+    movement_features as (
 
         select
             bounds.cutoff_date,
-            transactions.chain_id,
-            transactions.wallet,
-            count(*) as transactions_total,
-            sum(transactions.gas_paid_wei) as gas_paid_total_wei
-        from transactions
+            token_balances.chain_id,
+            token_balances.wallet,
+            count(*) as tokens_held,
+            count(distinct token_balances.collection_address) as collections_held
+        from token_balances
         inner join bounds
-            on transactions.block_timestamp < bounds.cutoff_at
+            on
+                token_balances.block_date < bounds.cutoff_date
+                and (token_balances.next_change_date is null or token_balances.next_change_date >= bounds.cutoff_date)
+        where token_balances.balance > 0
         group by
             bounds.cutoff_date,
-            transactions.chain_id,
-            transactions.wallet
+            token_balances.chain_id,
+            token_balances.wallet
 
     ),
 
@@ -411,33 +482,33 @@
             activity_features.wallet,
             activity_features.first_activity_at,
             activity_features.last_activity_at,
-            trade_features.last_buy_at,
+            activity_features.last_buy_at,
             {{ dbt.datediff('cast(activity_features.first_activity_at as date)', 'bounds.reference_date', 'day') }}
                 as days_since_first_activity,
             {{ dbt.datediff('cast(activity_features.last_activity_at as date)', 'bounds.reference_date', 'day') }}
                 as days_since_last_activity,
-            {{ dbt.datediff('cast(trade_features.last_buy_at as date)', 'bounds.reference_date', 'day') }}
+            {{ dbt.datediff('cast(activity_features.last_buy_at as date)', 'bounds.reference_date', 'day') }}
                 as days_since_last_buy,
             activity_features.active_days_total,
             {%- for d in windows %}
             activity_features.active_days_{{ d }}d,
             {%- endfor %}
-            coalesce(transaction_features.transactions_total, 0) as transactions_total,
-            coalesce(transaction_features.gas_paid_total_wei, 0) as gas_paid_total_wei,
-            coalesce(trade_features.buys_total, 0) as buys_total,
+            activity_features.transactions_total,
+            activity_features.gas_paid_wei_total as gas_paid_total_wei,
+            activity_features.buys_total,
             {%- for d in windows %}
-            coalesce(trade_features.buys_{{ d }}d, 0) as buys_{{ d }}d,
+            activity_features.buys_{{ d }}d,
             {%- endfor %}
-            coalesce(trade_features.spend_total_wei, 0) as spend_total_wei,
+            activity_features.spend_wei_total as spend_total_wei,
             {%- for d in windows %}
-            coalesce(trade_features.spend_{{ d }}d_wei, 0) as spend_{{ d }}d_wei,
+            activity_features.spend_wei_{{ d }}d as spend_{{ d }}d_wei,
             {%- endfor %}
-            coalesce(trade_features.sells_total, 0) as sells_total,
+            activity_features.sells_total,
             {%- for d in windows %}
-            coalesce(trade_features.sells_{{ d }}d, 0) as sells_{{ d }}d,
+            activity_features.sells_{{ d }}d,
             {%- endfor %}
-            coalesce(trade_features.sell_volume_total_wei, 0) as sell_volume_total_wei,
-            coalesce(movement_features.mints_total, 0) as mints_total,
+            activity_features.sell_volume_wei_total as sell_volume_total_wei,
+            activity_features.mints_total,
             coalesce(movement_features.tokens_held, 0) as tokens_held,
             coalesce(movement_features.collections_held, 0) as collections_held,
             coalesce(gas_ranked.gas_transactions, 0) as gas_transactions,
@@ -449,21 +520,11 @@
         from activity_features
         inner join bounds
             on activity_features.cutoff_date = bounds.cutoff_date
-        left join trade_features
-            on
-                activity_features.cutoff_date = trade_features.cutoff_date
-                and activity_features.chain_id = trade_features.chain_id
-                and activity_features.wallet = trade_features.wallet
         left join movement_features
             on
                 activity_features.cutoff_date = movement_features.cutoff_date
                 and activity_features.chain_id = movement_features.chain_id
                 and activity_features.wallet = movement_features.wallet
-        left join transaction_features
-            on
-                activity_features.cutoff_date = transaction_features.cutoff_date
-                and activity_features.chain_id = transaction_features.chain_id
-                and activity_features.wallet = transaction_features.wallet
         left join gas_ranked
             on
                 activity_features.cutoff_date = gas_ranked.cutoff_date
