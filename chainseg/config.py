@@ -166,7 +166,9 @@ class MartsConfig(_Strict):
     """What shapes the dbt marts; passed to dbt as vars of the same names (dbt_project.yml has defaults)."""
 
     rfv_windows_days: list[int] = Field([30, 90, 365], min_length=1, description="RFV buy/spend windows.")
-    flip_days: int = Field(7, ge=1, description="A closed position held less than this many days is a flip.")
+    flip_days: int = Field(
+        7, ge=1, description="A position sold within this many days of its acquisition is a flip (<=)."
+    )
     abc_window_days: int = Field(365, ge=1, description="Wallets that bought in this window get a tier.")
     abc_share_a: float = Field(0.10, gt=0, lt=1, description="Share of ranked wallets in tier A.")
     abc_share_b: float = Field(0.20, gt=0, lt=1, description="Share of ranked wallets in tier B.")
