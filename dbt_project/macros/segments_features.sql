@@ -93,8 +93,8 @@
 
 {#-
     The bounds of each cutoff in the CTE or relation `cutoffs` (column cutoff_date): cutoff_at (its
-    00:00 UTC, exclusive), reference_date (the last day included), the start of every window as a date
-    and a timestamp, and the start of the gas window.
+    00:00 UTC, exclusive), reference_date (the last day included), the first day of every window, and
+    the start of the gas window.
 -#}
 {% macro segments_cutoff_bounds(cutoffs) -%}
     select
@@ -103,7 +103,6 @@
         cast({{ dbt.dateadd('day', -1, 'cutoff_date') }} as date) as reference_date,
         {%- for d in segments_windows() %}
         cast({{ dbt.dateadd('day', -d, 'cutoff_date') }} as date) as window_{{ d }}d_start_date,
-        cast({{ dbt.dateadd('day', -d, 'cutoff_date') }} as {{ dbt.type_timestamp() }}) as window_{{ d }}d_start_at,
         {%- endfor %}
         cast({{ dbt.dateadd('day', -segments_gas_window_days(), 'cutoff_date') }} as {{ dbt.type_timestamp() }})
             as gas_window_start_at
@@ -159,6 +158,11 @@
     count 0), NFT movements (mints, holdings: units of a token held = the running sum of its movements;
     tokens_held counts tokens with a positive balance), transactions (counts and gas paid, reverted
     included). Activity = any of them; active days = distinct UTC days with one.
+
+    How: events are summed per wallet and UTC day, running totals are taken day by day, and each cutoff
+    (and each window start) looks up the wallet's last running total before it; a window's count is the
+    total at the cutoff minus the total at the window's start. Token balances likewise hold from one change
+    to the next. The cost grows with wallet-days and output rows, not with events times cutoffs.
 -#}
 {% macro segments_wallet_features(cutoffs) -%}
     {%- set windows = segments_windows() -%}
