@@ -116,7 +116,7 @@ def benchmark(args: argparse.Namespace) -> None:
         print(f"{name:<52} {seconds:>8.1f} {mb:>12.0f}")
     print(f"(peak RSS: {'GNU time -v' if GNU_TIME else '/proc polled every 50 ms'}; logs in {logs})")
     print()
-    print("dbt node time, summed over nodes (2 threads run side by side):")
+    print("dbt node time, summed over nodes (side by side when profiles.yml has threads > 1):")
     for kind, (count, seconds) in breakdown.items():
         print(f"  {kind:<10} {count:>4} nodes {seconds:>8.1f} s")
     print_slowest(full_results)
