@@ -183,11 +183,14 @@ def _release_warehouse() -> None:
 
 
 def _node_results(outcome: Any) -> list[tuple[str, str, str]]:  # noqa: ANN401
-    """(status, resource type, name) of every node dbt ran, in dbt's order."""
+    """(status, resource type, name) of every node dbt ran, in dbt's order. Exposures are left out: dbt
+    lists them with status no-op, it builds and tests nothing for them."""
     run = getattr(outcome, "result", None)
     out = []
     for result in getattr(run, "results", None) or []:
         node = result.node
+        if str(node.resource_type) == "exposure":
+            continue
         out.append((str(result.status), str(node.resource_type).replace("_", " "), node.name))
     return out
 
