@@ -173,8 +173,12 @@ class MartsConfig(_Strict):
     abc_share_a: float = Field(0.10, gt=0, lt=1, description="Share of ranked wallets in tier A.")
     abc_share_b: float = Field(0.20, gt=0, lt=1, description="Share of ranked wallets in tier B.")
     abc_include_contracts: bool = Field(False, description="Rank addresses that hold code too.")
-    ml_snapshot_every_days: int = Field(7, ge=1, description="Days between ML training cutoffs.")
-    ml_snapshot_count: int = Field(12, ge=1, le=520, description="ML training cutoffs before as_of.")
+    ml_snapshot_every_days: int = Field(
+        7, ge=1, description="Days between ML training cutoffs, counted from Monday 1970-01-05."
+    )
+    ml_snapshot_count: int = Field(
+        12, ge=1, le=520, description="ML training cutoffs kept: the newest up to as_of + 1 day."
+    )
 
     @field_validator("rfv_windows_days")
     @classmethod

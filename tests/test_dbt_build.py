@@ -125,7 +125,14 @@ def _incremental_tables(db: Path) -> list[list[tuple]]:
         "order by chain_id, block_number, log_index, batch_index, direction",
     )
     wrapped = _rows(db, "select * from intermediate.int_wrapped_native_tokens order by all")
-    return [wrapped, movements, _mart(db)]
+    others = [
+        _rows(db, f"select * from {table} order by all")
+        for table in (
+            "intermediate.int_wallet_days_summarized", "intermediate.int_wallet_event_days_summed",
+            "intermediate.int_wallet_token_days_netted", "marts.ml_training_snapshots",
+        )
+    ]  # fmt: skip
+    return [wrapped, movements, _mart(db), *others]
 
 
 @pytest.fixture(scope="module")
@@ -248,7 +255,11 @@ def test_full_refresh_equals_incremental_and_reruns_agree(built: Built, tmp_path
     copy = tmp_path / "full-refresh.duckdb"
     shutil.copyfile(built.config.warehouse_path, copy)
     full = built.config.model_copy(update={"warehouse": copy})
-    selected = "int_wrapped_native_tokens int_wallet_token_movements wallet_activity_daily"
+    selected = (
+        "int_wrapped_native_tokens int_wallet_token_movements wallet_activity_daily"
+        " int_wallet_days_summarized int_wallet_event_days_summed int_wallet_token_days_netted"
+        " ml_training_snapshots"
+    )
     build(full, select=selected, full_refresh=True, as_of=built.second.as_of)
     assert _incremental_tables(copy) == incremental
     build(built.config, select=selected, as_of=built.second.as_of)

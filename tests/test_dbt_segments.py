@@ -176,7 +176,8 @@ def test_build_runs_the_segment_marts_and_their_tests(built: Built) -> None:
         "wallet_abc_class_contracts_included_on_request",
         "abc_cuts_by_hand", "rule_segments_example_cohorts_at_their_thresholds",
         "rule_segments_without_cohorts_is_empty",
-        "ml_training_snapshots_exclude_events_at_the_cutoff",
+        "ml_training_snapshots_exclude_days_from_the_cutoff_on", "ml_training_snapshots_at_an_earlier_cutoff",
+        "int_wallet_event_days_summed_by_hand", "int_wallet_token_days_netted_by_hand",
         "assert_segments_ml_snapshots_have_no_look_ahead",
         "assert_segments_ml_snapshots_match_raw", "assert_segments_abc_tiers_are_ordered",
         "assert_segments_features_are_current",
@@ -437,7 +438,10 @@ def test_ml_snapshots_use_only_events_before_their_cutoff(built: Built) -> None:
         snapshots[row[1]][row[0]] = dict(zip(columns, row, strict=True))
     cutoffs = sorted(snapshots)
     every, count = built.config.marts.ml_snapshot_every_days, built.config.marts.ml_snapshot_count
-    assert cutoffs == [built.result.as_of - timedelta(days=every * k) for k in reversed(range(count))]
+    # a fixed calendar: every `every` days from Monday 1970-01-05, the newest at most as_of + 1 day
+    newest = built.result.as_of + timedelta(days=1)
+    newest -= timedelta(days=(newest - date(1970, 1, 5)).days % every)
+    assert cutoffs == [newest - timedelta(days=every * k) for k in reversed(range(count))]
     rng = random.Random(7)
     sample = rng.sample(sorted(snapshots[cutoffs[-1]]), 40)
     on_cutoff_day = 0  # sampled (wallet, cutoff) pairs with an event on the cutoff's own day

@@ -3,21 +3,17 @@
 -- One row per wallet (chain_id, wallet) with every feature of the wallet feature model
 -- (macros/segments_features.sql) as of the end of the run date: the events strictly before as_of + 1 day
 -- 00:00 UTC. The fields a rule cohort may name (rule_segments) are its numeric columns.
--- A table: every rule cohort reads it, and the feature query is the heaviest of the segments.
+-- A table: every rule cohort reads it. Rebuilt whole each run (windows and recency move every day), from
+-- the wallet-day and token-day tables, not from events.
 
 {%- set as_of = as_of_date() %}
+{%- set cutoff = (modules.datetime.date.fromisoformat(as_of) + modules.datetime.timedelta(days=1)).isoformat() %}
 
 with
 
-cutoffs as (
-
-    select cast({{ dbt.dateadd('day', 1, "cast('" ~ as_of ~ "' as date)") }} as date) as cutoff_date
-
-),
-
 features as (
 
-    {{ segments_wallet_features('cutoffs') }}
+    {{ segments_wallet_features(cutoff) }}
 
 ),
 

@@ -10,20 +10,9 @@
 {%- set cutoffs_used = segments_gas_cutoffs() %}
 {%- set first_day = (modules.datetime.date.fromisoformat(as_of)
     - modules.datetime.timedelta(days=segments_gas_window_days() - 1)).isoformat() %}
+{%- set gas_end_day = (modules.datetime.date.fromisoformat(as_of) + modules.datetime.timedelta(days=1)).isoformat() %}
 
 with
-
-cutoffs as (
-
-    select cast({{ dbt.dateadd('day', 1, "cast('" ~ as_of ~ "' as date)") }} as date) as cutoff_date
-
-),
-
-bounds as (
-
-    {{ segments_cutoff_bounds('cutoffs') }}
-
-),
 
 contracts as (
 
@@ -44,7 +33,11 @@ transactions as (
 
 gas as (
 
-    {{ segments_gas_features('transactions', 'bounds') }}
+    {{ segments_gas_features(
+        'transactions',
+        "cast('" ~ gas_end_day ~ " 00:00:00' as " ~ dbt.type_timestamp() ~ ")",
+        "cast('" ~ first_day ~ " 00:00:00' as " ~ dbt.type_timestamp() ~ ")"
+    ) }}
 
 ),
 

@@ -1,0 +1,133 @@
+{#-
+    The cutoffs of ml_training_snapshots and how a run keeps them current, one query per cutoff.
+
+    Cutoffs lie on a fixed calendar: every ml_snapshot_every_days (var, default 7) days counted from Monday
+    1970-01-05, so weekly cutoffs are Mondays (each snapshot holds whole weeks) and a cutoff's date never
+    depends on the day a run happens. A run as of `as_of` wants the ml_snapshot_count (var, default 12)
+    newest calendar cutoffs up to as_of + 1 day (the cutoff after as_of's own day: events up to the end of
+    as_of count).
+
+    Because the calendar is fixed, a cutoff's rows, once computed, stay right: a nightly run computes only
+    the cutoffs not stored yet, plus those later than as_of - lookback_days (their last days may have been
+    re-extracted, as for the day-grained tables), and drops cutoffs that fell out of the wanted ones. Most
+    nights that is nothing; a new cutoff every ml_snapshot_every_days nights. A full refresh computes every
+    wanted cutoff; both paths give the same rows (tests/test_dbt_build.py).
+-#}
+
+{#- The wanted cutoffs as 'YYYY-MM-DD' strings, newest first. -#}
+{% macro ml_snapshot_cutoffs() -%}
+    {%- set every = var('ml_snapshot_every_days', 7) | int -%}
+    {%- set count = var('ml_snapshot_count', 12) | int -%}
+    {%- if every < 1 or count < 1 -%}
+        {{- exceptions.raise_compiler_error('vars ml_snapshot_every_days and ml_snapshot_count must be at least 1') -}}
+    {%- endif -%}
+    {%- set datetime = modules.datetime -%}
+    {%- set latest_allowed = datetime.date.fromisoformat(as_of_date()) + datetime.timedelta(days=1) -%}
+    {%- set offset = (latest_allowed - datetime.date(1970, 1, 5)).days % every -%}
+    {%- set newest = latest_allowed - datetime.timedelta(days=offset) -%}
+    {%- set cutoffs = [] -%}
+    {%- for k in range(count) -%}
+        {%- do cutoffs.append((newest - datetime.timedelta(days=k * every)).isoformat()) -%}
+    {%- endfor -%}
+    {{- return(cutoffs) -}}
+{%- endmacro %}
+
+
+{#- The cutoffs this model holds now (an empty list before its first build). -#}
+{% macro ml_snapshot_cutoffs_stored() -%}
+    {%- if not execute or not is_incremental() -%}
+        {{- return([]) -}}
+    {%- endif -%}
+    {{- return(ml_snapshot_cutoffs_in_table()) -}}
+{%- endmacro %}
+
+
+{#- The distinct cutoff dates in the table now, as 'YYYY-MM-DD' strings. -#}
+{% macro ml_snapshot_cutoffs_in_table() -%}
+    {%- set cutoffs = [] -%}
+    {%- for value in run_query('select distinct cutoff_date from ' ~ this).columns[0].values() -%}
+        {%- do cutoffs.append((value | string)[:10]) -%}
+    {%- endfor -%}
+    {{- return(cutoffs) -}}
+{%- endmacro %}
+
+
+{#- Stored cutoffs to compute again: those whose last days may have changed (later than as_of - lookback). -#}
+{% macro ml_snapshot_cutoffs_stale() -%}
+    {%- set lookback = var('lookback_days', 3) | int -%}
+    {%- set first_changed = (modules.datetime.date.fromisoformat(as_of_date())
+        - modules.datetime.timedelta(days=lookback)).isoformat() -%}
+    {%- set stale = [] -%}
+    {%- for cutoff in ml_snapshot_cutoffs_stored() -%}
+        {%- if cutoff > first_changed or cutoff not in ml_snapshot_cutoffs() -%}
+            {%- do stale.append(cutoff) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{- return(stale) -}}
+{%- endmacro %}
+
+
+{#- The wanted cutoffs the table lacks once the stale ones are gone, newest first. -#}
+{% macro ml_snapshot_cutoffs_to_build() -%}
+    {%- set stored = ml_snapshot_cutoffs_stored() -%}
+    {%- set stale = ml_snapshot_cutoffs_stale() -%}
+    {%- set missing = [] -%}
+    {%- for cutoff in ml_snapshot_cutoffs() -%}
+        {%- if cutoff not in stored or cutoff in stale -%}
+            {%- do missing.append(cutoff) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{- return(missing) -}}
+{%- endmacro %}
+
+
+{#- Pre-hook: delete the stale cutoffs (in the transaction of the model's insert). -#}
+{% macro ml_snapshots_delete_stale() -%}
+    {%- set stale = ml_snapshot_cutoffs_stale() -%}
+    {%- if stale -%}
+        delete from {{ this }} where cutoff_date in (
+            {%- for cutoff in stale %}cast('{{ cutoff }}' as date){{ ', ' if not loop.last }}{% endfor -%}
+        )
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#-
+    Post-hook: insert every wanted cutoff still missing (the model's own select inserted the newest one to
+    build), one statement per cutoff, each logged. Runs in the model's transaction: a failure leaves the
+    table as it was.
+-#}
+{% macro ml_snapshots_insert_missing() -%}
+    {%- if execute -%}
+        {%- set stored = ml_snapshot_cutoffs_in_table() -%}
+        {%- set missing = [] -%}
+        {%- for cutoff in ml_snapshot_cutoffs() -%}
+            {%- if cutoff not in stored %}{% do missing.append(cutoff) %}{% endif -%}
+        {%- endfor -%}
+        {%- for cutoff in missing -%}
+            {%- do run_query('insert into ' ~ this ~ ' ' ~ ml_snapshot_select(cutoff)) -%}
+            {{- log('ml_training_snapshots: cutoff ' ~ cutoff ~ ' inserted (' ~ loop.index ~ ' of ' ~ (missing | length) ~ ' more)', info=true) -}}
+        {%- endfor -%}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- The rows of one cutoff, in the column order of ml_training_snapshots. -#}
+{% macro ml_snapshot_select(cutoff) -%}
+    with
+
+    features as (
+
+        {{ segments_wallet_features(cutoff) }}
+
+    )
+
+    select
+        chain_id,
+        wallet,
+        cast('{{ cutoff }}' as date) as cutoff_date,
+        {%- for column in segments_feature_columns() %}
+        {{ column }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from features
+{%- endmacro %}

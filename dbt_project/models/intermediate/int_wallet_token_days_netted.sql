@@ -1,0 +1,80 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key=['chain_id', 'wallet', 'collection_address', 'token_id', 'day'],
+        on_schema_change='fail',
+        pre_hook="{{ delete_incremental_window('day') }}",
+    )
+}}
+
+-- One row per wallet, NFT and UTC day on which the wallet's units of that token changed hands
+-- (int_wallet_token_movements), with the net change in units that day (received minus sent; a
+-- self-transfer nets to 0). A wallet's balance of a token before a cutoff is the sum of its days before the
+-- cutoff; the wallet feature model (macros/segments_features.sql) counts the tokens with a positive one.
+-- Only the feature population: addresses without code, never the zero address (which has no movement rows).
+-- Incremental by day like int_wallet_event_days_summed.
+
+{%- set last_day = as_of_date() %}
+{%- set first_day = incremental_window_start('day') if is_incremental() else none %}
+
+with
+
+contracts as (
+
+    select
+        chain_id,
+        address
+    from {{ ref('stg_raw__addresses') }}
+    where is_contract
+
+),
+
+movements as (
+
+    select
+        chain_id,
+        wallet,
+        collection_address,
+        token_id,
+        block_date as day,
+        amount_delta
+    from {{ ref('int_wallet_token_movements') }}
+    where {{ timestamp_in_days('block_timestamp', first_day, last_day) }}
+
+),
+
+final as (
+
+    select
+        movements.chain_id,
+        movements.wallet,
+        movements.collection_address,
+        movements.token_id,
+        movements.day,
+        cast(sum(movements.amount_delta) as {{ wei_type() }}) as amount_delta
+    from movements
+    where
+        movements.wallet <> '{{ var("zero_address") }}'
+        and not exists (
+            select 1
+            from contracts
+            where
+                contracts.chain_id = movements.chain_id
+                and contracts.address = movements.wallet
+        )
+    group by
+        movements.chain_id,
+        movements.wallet,
+        movements.collection_address,
+        movements.token_id,
+        movements.day
+
+)
+
+select * from final
+-- stored day by day, so a snapshot's `day < cutoff` skips the storage blocks after it
+order by
+    day,
+    chain_id,
+    wallet
