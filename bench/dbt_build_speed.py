@@ -50,6 +50,9 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--regenerate", action="store_true", help="generate the warehouse again")
     parser.add_argument("--workdir", type=Path, default=WORKDIR)
+    parser.add_argument(
+        "--timeout-minutes", type=float, default=60, help="stop a step after this long (default 60)"
+    )
     parser.add_argument("--direct-sql", type=Path, help=argparse.SUPPRESS)  # the worker of step 2
     args = parser.parse_args()
     if args.direct_sql:
@@ -63,6 +66,7 @@ def main() -> None:
 
 def benchmark(args: argparse.Namespace) -> None:
     work: Path = args.workdir
+    limit = args.timeout_minutes * 60
     pristine = work / "pristine" / "chainseg.duckdb"
     last_day = ensure_generated(pristine, args)
     logs = work / "logs"
@@ -77,7 +81,7 @@ def benchmark(args: argparse.Namespace) -> None:
     manifest = dbt_dir / "state" / "dbt" / "target" / "manifest.json"
     try:
         wall, peak = measure(
-            [*chainseg, "--full-refresh", "--as-of", last_day.isoformat()], logs / "full.log", dbt_dir
+            [*chainseg, "--full-refresh", "--as-of", last_day.isoformat()], logs / "full.log", dbt_dir, limit
         )
     except RuntimeError as failure:
         print(f"the full build FAILED, so no target is met: {failure}")
@@ -92,13 +96,15 @@ def benchmark(args: argparse.Namespace) -> None:
     shutil.copy(manifest, direct_dir / "manifest.json")
     print("2. the same models' SQL directly in DuckDB ...", flush=True)
     worker = [sys.executable, str(Path(__file__).resolve()), "--direct-sql", str(direct_dir)]
-    direct_wall, peak = measure(worker, logs / "direct.log", direct_dir)
+    direct_wall, peak = measure(worker, logs / "direct.log", direct_dir, limit)
     rows.append(("direct SQL in DuckDB, models only (the limit)", direct_wall, peak))
 
     moved = release_held(dbt_dir / "warehouse" / "chainseg.duckdb")
     next_day = last_day + timedelta(days=1)
     print(f"3. one new day ({moved:,} transfers), chainseg build as of {next_day} ...", flush=True)
-    wall, peak = measure([*chainseg, "--as-of", next_day.isoformat()], logs / "incremental.log", dbt_dir)
+    wall, peak = measure(
+        [*chainseg, "--as-of", next_day.isoformat()], logs / "incremental.log", dbt_dir, limit
+    )
     rows.append(("dbt one-day incremental build (everything)", wall, peak))
     incremental_all = wall
     print("4. the same night again without unit tests ...", flush=True)
@@ -106,6 +112,7 @@ def benchmark(args: argparse.Namespace) -> None:
         [*chainseg, "--as-of", next_day.isoformat(), "--no-unit-tests"],
         logs / "incremental_nightly.log",
         dbt_dir,
+        limit,
     )
     rows.append(("dbt one-day incremental build, no unit tests", wall, peak))
     incremental_nightly = wall

@@ -27,8 +27,9 @@ def kill_started() -> None:
         _started_groups.discard(pgid)
 
 
-def measure(argv: list[str], log_path: Path, cwd: Path) -> tuple[float, float]:
-    """Run argv to completion in its own process group; returns (wall seconds, peak RSS MB).
+def measure(argv: list[str], log_path: Path, cwd: Path, timeout: float = TOOL_TIMEOUT) -> tuple[float, float]:
+    """Run argv to completion in its own process group (killed after `timeout` seconds); returns (wall
+    seconds, peak RSS MB).
 
     Peak RSS comes from GNU `time -v` ("Maximum resident set size") where /usr/bin/time exists, else from
     polling /proc every 50 ms (the RSS of the process and its descendants, summed). Not from os.wait4 here:
@@ -59,7 +60,7 @@ def measure(argv: list[str], log_path: Path, cwd: Path) -> tuple[float, float]:
         while not done.wait(0.05):
             polled[0] = max(polled[0], tree_rss_kb(process.pid))
 
-    timer = threading.Timer(TOOL_TIMEOUT, stop)
+    timer = threading.Timer(timeout, stop)
     timer.start()
     poller = threading.Thread(target=poll, daemon=True)
     if not GNU_TIME:
@@ -76,7 +77,7 @@ def measure(argv: list[str], log_path: Path, cwd: Path) -> tuple[float, float]:
     if code != 0:
         why = f"exited with {code}"
         if timed_out.is_set():
-            why = f"was stopped after {TOOL_TIMEOUT / 60:g} minutes"
+            why = f"was stopped after {timeout / 60:g} minutes"
         tail = log_path.read_text(errors="replace").strip().splitlines()[-5:]
         raise RuntimeError(f"{argv[0]} {why}; last lines of {log_path}:\n  " + "\n  ".join(tail))
     if not GNU_TIME:

@@ -1,3 +1,5 @@
+{{ config(materialized='table') }}
+
 -- Everything that changes who holds an NFT, one row per wallet side, up to the end of as_of: the input of
 -- token_holding_periods.
 --
@@ -16,6 +18,9 @@
 -- wallet proves that an earlier holder gave it up. For trades-only rows the standard is the one the
 -- collection's extracted transfers show; a collection never seen on chain counts as ERC-1155 when any of
 -- its trades moved more than one unit, else as ERC-721.
+--
+-- A table rebuilt each run (a collection's standard, for trades-only rows, comes from its whole history):
+-- token_holding_periods and a dozen tests read it, and a view would be recomputed by each of them.
 
 {%- set last_day = as_of_date() %}
 

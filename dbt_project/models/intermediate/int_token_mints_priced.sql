@@ -1,3 +1,13 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key=['chain_id', 'block_number', 'log_index', 'batch_index'],
+        on_schema_change='fail',
+        pre_hook="{{ delete_incremental_window('block_date') }}",
+    )
+}}
+
 -- One row per NFT mint received (the 'in' row of a movement from the zero address in
 -- int_wallet_token_movements), with what the receiving wallet paid for it where that is known.
 --
@@ -7,13 +17,21 @@
 -- address (an airdrop, a creator's ownerMint, a mint paid through a contract), whatever it cost. A mint
 -- priced in WETH or another token, or bundled with other payments in one call, is not told apart: the
 -- transaction's native value is taken as it is.
+--
+-- A table built incrementally by day (macros/incremental_window.sql), rows up to the end of as_of: a mint
+-- and its transaction share a block, and holdings, RFV and their tests all read it.
+
+{%- set last_day = as_of_date() %}
+{%- set first_day = incremental_window_start('block_date') if is_incremental() else none %}
 
 with
 
 mints as (
 
     select * from {{ ref('int_wallet_token_movements') }}
-    where movement_kind = 'mint'
+    where
+        movement_kind = 'mint'
+        and {{ timestamp_in_days('block_timestamp', first_day, last_day) }}
 
 ),
 
@@ -27,6 +45,7 @@ transactions as (
         from_address,
         value_wei
     from {{ ref('stg_raw__transactions') }}
+    where {{ timestamp_in_days('block_timestamp', first_day, last_day) }}
 
 ),
 
@@ -93,3 +112,8 @@ final as (
 )
 
 select * from final
+-- stored day by day, so date filters downstream skip the storage blocks outside them
+order by
+    block_date,
+    chain_id,
+    block_number

@@ -1,19 +1,38 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key=['chain_id', 'transaction_hash'],
+        on_schema_change='fail',
+        pre_hook="{{ delete_incremental_window('block_date') }}",
+    )
+}}
+
 -- One row per transaction (int_wallet_gas_paid: its sender is `wallet`, reverted ones included) with the
 -- gas measures the segments read: the tip in gwei, the ratio of the price paid to the block's base fee, and
 -- where the block's base fee stands in its UTC day (int_block_base_fees_ranked). Transactions in blocks
 -- without a base fee (before London) are kept, with NULL gas measures, so they still count as activity.
+--
+-- A table built incrementally by day (macros/incremental_window.sql), rows up to the end of as_of: every
+-- measure depends only on the transaction and its block's UTC day, and the wallet features read it once
+-- per ML cutoff, so a stored table saves recomputing the whole history each time.
+
+{%- set last_day = as_of_date() %}
+{%- set first_day = incremental_window_start('block_date') if is_incremental() else none %}
 
 with
 
 transactions as (
 
     select * from {{ ref('int_wallet_gas_paid') }}
+    where {{ timestamp_in_days('block_timestamp', first_day, last_day) }}
 
 ),
 
 blocks as (
 
     select * from {{ ref('int_block_base_fees_ranked') }}
+    where {{ timestamp_in_days('block_timestamp', first_day, last_day) }}
 
 ),
 
@@ -48,3 +67,8 @@ final as (
 )
 
 select * from final
+-- stored day by day, so the features' gas window skips the storage blocks outside it
+order by
+    block_date,
+    chain_id,
+    block_number

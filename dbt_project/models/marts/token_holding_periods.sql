@@ -38,61 +38,66 @@ contracts as (
 
 -- One order for all events of a token: block, log index, batch index; a movement's 'out' row before its
 -- 'in' row; the rare remaining ties (an import's stand-in log index equal to a transfer's) broken by
--- source, transaction and wallet so that reruns agree.
+-- source, transaction and wallet so that reruns agree. Each row also sees the token's next event.
+{%- set token_order %}
+    partition by chain_id, collection_address, token_id
+    order by
+        block_number,
+        log_index,
+        batch_index,
+        case when direction = 'out' then 0 else 1 end,
+        coalesce(trade_only_source, ''),
+        transaction_hash,
+        wallet
+{%- endset %}
 token_ordered as (
 
     select
         events.*,
-        row_number() over (
-            partition by chain_id, collection_address, token_id
-            order by
-                block_number,
-                log_index,
-                batch_index,
-                case when direction = 'out' then 0 else 1 end,
-                coalesce(trade_only_source, ''),
-                transaction_hash,
-                wallet
-        ) as token_event_rank,
-        1 as tie_rank
+        row_number() over ({{ token_order }}) as token_event_rank,
+        1 as tie_rank,
+        lead(wallet) over ({{ token_order }}) as next_wallet,
+        lead(direction) over ({{ token_order }}) as next_direction,
+        lead(block_number) over ({{ token_order }}) as next_block_number,
+        lead(block_timestamp) over ({{ token_order }}) as next_block_timestamp,
+        lead(transaction_hash) over ({{ token_order }}) as next_transaction_hash,
+        lead(log_index) over ({{ token_order }}) as next_log_index,
+        lead(batch_index) over ({{ token_order }}) as next_batch_index,
+        lead(trade_only_source) over ({{ token_order }}) as next_trade_only_source
     from events
 
 ),
 
 -- A unique token has one holder at a time: when the event after an acquisition is not that wallet's own
--- disposal, the wallet gave the token up at an unobserved moment before that event.
+-- disposal, the wallet gave the token up at an unobserved moment before that event. The exit takes the
+-- next event's place in the order, just before it (tie_rank 0).
 unobserved_exits as (
 
     select
-        acquisition.chain_id,
-        acquisition.wallet,
+        chain_id,
+        wallet,
         'out' as direction,
         'left_unobserved' as event_kind,
-        next_event.block_number,
-        next_event.block_timestamp,
-        next_event.transaction_hash,
-        next_event.log_index,
-        next_event.batch_index,
-        next_event.trade_only_source,
-        acquisition.token_standard,
-        acquisition.collection_address,
-        acquisition.token_id,
-        acquisition.amount,
+        next_block_number as block_number,
+        next_block_timestamp as block_timestamp,
+        next_transaction_hash as transaction_hash,
+        next_log_index as log_index,
+        next_batch_index as batch_index,
+        next_trade_only_source as trade_only_source,
+        token_standard,
+        collection_address,
+        token_id,
+        amount,
         cast(null as {{ wei_type() }}) as price_wei,
         cast(null as {{ wei_type() }}) as proceeds_wei,
-        next_event.token_event_rank,
+        token_event_rank + 1 as token_event_rank,
         0 as tie_rank
-    from token_ordered as acquisition
-    inner join token_ordered as next_event
-        on
-            acquisition.chain_id = next_event.chain_id
-            and acquisition.collection_address = next_event.collection_address
-            and acquisition.token_id = next_event.token_id
-            and acquisition.token_event_rank + 1 = next_event.token_event_rank
+    from token_ordered
     where
-        acquisition.is_unique_token
-        and acquisition.direction = 'in'
-        and not (next_event.direction = 'out' and next_event.wallet = acquisition.wallet)
+        is_unique_token
+        and direction = 'in'
+        and next_wallet is not null
+        and not (next_direction = 'out' and next_wallet = wallet)
 
 ),
 
@@ -146,58 +151,69 @@ stream as (
 
 -- Running unit counts per wallet and token. net_through can dip below zero only where the wallet
 -- disposed of more than it was seen acquiring; least(0, running minimum) is that shortfall, so
--- units_matched_through = units out so far that came from observed lots.
+-- units_out_through + least(0, running minimum of net_through) = units out so far that came from observed
+-- lots (units matched). It never decreases, so the last row's value is the total matched.
+{%- set holding_order %}
+    partition by chain_id, wallet, collection_address, token_id
+    order by token_event_rank, tie_rank
+{%- endset %}
 running as (
 
     select
         stream.*,
         sum(case when direction = 'in' then amount else 0 end) over (
-            partition by chain_id, wallet, collection_address, token_id
-            order by token_event_rank, tie_rank
+            {{ holding_order }}
             rows between unbounded preceding and current row
         ) as units_in_through,
         sum(case when direction = 'out' then amount else 0 end) over (
-            partition by chain_id, wallet, collection_address, token_id
-            order by token_event_rank, tie_rank
+            {{ holding_order }}
             rows between unbounded preceding and current row
         ) as units_out_through,
+        sum(case when direction = 'out' then amount else 0 end) over (
+            {{ holding_order }}
+            rows between unbounded preceding and unbounded following
+        ) as units_out_total,
         sum(case when direction = 'in' then amount else -amount end) over (
-            partition by chain_id, wallet, collection_address, token_id
-            order by token_event_rank, tie_rank
+            {{ holding_order }}
             rows between unbounded preceding and current row
         ) as net_through
     from stream
 
 ),
 
-matched as (
+-- The same ordering as `running`, so one more pass: the matched units through this row, before it (the
+-- running minimum up to the row before) and in all.
+matched_ranges as (
 
     select
         running.*,
         running.units_out_through + least(
             0,
             min(running.net_through) over (
-                partition by chain_id, wallet, collection_address, token_id
-                order by token_event_rank, tie_rank
+                {{ holding_order }}
                 rows between unbounded preceding and current row
             )
-        ) as units_matched_through
-    from running
-
-),
-
-matched_ranges as (
-
-    select
-        matched.*,
-        lag(units_matched_through, 1, 0) over (
-            partition by chain_id, wallet, collection_address, token_id
-            order by token_event_rank, tie_rank
+        ) as units_matched_through,
+        running.units_out_through
+        - case when running.direction = 'out' then running.amount else 0 end
+        + least(
+            0,
+            coalesce(
+                min(running.net_through) over (
+                    {{ holding_order }}
+                    rows between unbounded preceding and 1 preceding
+                ),
+                0
+            )
         ) as units_matched_before,
-        max(units_matched_through) over (
-            partition by chain_id, wallet, collection_address, token_id
+        running.units_out_total + least(
+            0,
+            min(running.net_through) over (
+                {{ holding_order }}
+                rows between unbounded preceding and unbounded following
+            )
         ) as units_matched_total
-    from matched
+    from running
 
 ),
 
