@@ -1,6 +1,22 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key=['chain_id', 'contract_address', 'token_id'],
+        on_schema_change='fail',
+        post_hook="{{ holdings_age_open_positions() }}",
+    )
+}}
+
 -- Holding periods: one row per (acquisition lot, disposal) pair, and one per lot remainder still held at
--- the end of as_of. Grain and rules: _marts__models.yml. A table rebuilt on every run (see there why
--- it cannot be incremental); its input int_wallet_token_movements is the incremental table.
+-- the end of as_of. Grain and rules: _marts__models.yml.
+--
+-- Incremental by token: every step below works within one token's events, so a run recomputes whole
+-- the tokens with an event from the window start on (macros/incremental_window.sql: the earlier of
+-- as_of - lookback_days and the newest day stored), a stored row from then on, or imported trades only,
+-- and replaces their rows
+-- (delete+insert on the token); the post-hook then ages the open positions of every other token to the
+-- new as_of. A full refresh gives the same rows (tests/test_dbt_build.py).
 --
 -- Steps: order every event of a token; for unique tokens (ERC-721), an acquisition whose token next moves
 -- otherwise than out of the same wallet was given up unobserved (a 'left_unobserved' exit just before that
@@ -13,10 +29,12 @@
 {%- set as_of = as_of_date() %}
 {%- set end_of_as_of = (modules.datetime.date.fromisoformat(as_of)
     + modules.datetime.timedelta(days=1)).isoformat() ~ ' 00:00:00' %}
+{%- set first_day = incremental_window_start('greatest(acquired_at, coalesce(disposed_at, acquired_at))')
+    if is_incremental() else none %}
 
 with
 
-events as (
+all_events as (
 
     select * from {{ ref('int_holding_events_unioned') }}
     -- a self-transfer neither closes nor opens a position; a movement of 0 units moves nothing
@@ -25,6 +43,56 @@ events as (
         and amount > 0
 
 ),
+
+{%- if first_day is not none %}
+{%- set window_start = "cast('" ~ first_day ~ " 00:00:00' as " ~ dbt.type_timestamp() ~ ")" %}
+
+-- the tokens this run recomputes: an event in the window, or a stored row there (a rerun for an earlier
+-- date, an event gone in a reorg), and every token known from imported trades only: an import can add
+-- trades of any age, and nothing tells which are new
+changed_tokens as (
+
+    select
+        chain_id,
+        collection_address,
+        token_id
+    from {{ ref('int_holding_events_unioned') }}
+    where
+        block_timestamp >= {{ window_start }}
+        or trade_only_source is not null
+
+    union
+
+    select
+        chain_id,
+        contract_address as collection_address,
+        token_id
+    from {{ this }}
+    where
+        acquired_at >= {{ window_start }}
+        or disposed_at >= {{ window_start }}
+
+),
+
+events as (
+
+    select all_events.*
+    from all_events
+    inner join changed_tokens
+        on
+            all_events.chain_id = changed_tokens.chain_id
+            and all_events.collection_address = changed_tokens.collection_address
+            and all_events.token_id = changed_tokens.token_id
+
+),
+{%- else %}
+
+events as (
+
+    select * from all_events
+
+),
+{%- endif %}
 
 contracts as (
 
