@@ -8,8 +8,8 @@
     as_of count).
 
     Because the calendar is fixed, a cutoff's rows, once computed, stay right: a nightly run computes only
-    the cutoffs not stored yet, plus those later than as_of - lookback_days (their last days may have been
-    re-extracted, as for the day-grained tables), and drops cutoffs that fell out of the wanted ones. Most
+    the cutoffs not stored yet, plus those that include a day the day-grained tables rebuild (late or
+    re-extracted data), and drops cutoffs that fell out of the wanted ones. Most
     nights that is nothing; a new cutoff every ml_snapshot_every_days nights. A full refresh computes every
     wanted cutoff; both paths give the same rows (tests/test_dbt_build.py).
 -#}
@@ -52,14 +52,24 @@
 {%- endmacro %}
 
 
-{#- Stored cutoffs to compute again: those whose last days may have changed (later than as_of - lookback). -#}
-{% macro ml_snapshot_cutoffs_stale() -%}
-    {%- set lookback = var('lookback_days', 3) | int -%}
-    {%- set first_changed = (modules.datetime.date.fromisoformat(as_of_date())
-        - modules.datetime.timedelta(days=lookback)).isoformat() -%}
+{#-
+    Of the stored cutoffs, those to drop: no longer wanted, or later than the first day that may have
+    changed since they were computed, the earlier of as_of - lookback_days and the last day the newest
+    stored cutoff included (the same window the day-grained tables rebuild, macros/incremental_window.sql).
+-#}
+{% macro ml_snapshot_cutoffs_stale(stored) -%}
+    {%- if not stored -%}
+        {{- return([]) -}}
+    {%- endif -%}
+    {%- set datetime = modules.datetime -%}
+    {%- set first_changed = datetime.date.fromisoformat(as_of_date())
+        - datetime.timedelta(days=var('lookback_days', 3) | int) -%}
+    {%- set newest_included = datetime.date.fromisoformat(stored | max) - datetime.timedelta(days=1) -%}
+    {%- set first_changed = [first_changed, newest_included] | min -%}
+    {%- set wanted = ml_snapshot_cutoffs() -%}
     {%- set stale = [] -%}
-    {%- for cutoff in ml_snapshot_cutoffs_stored() -%}
-        {%- if cutoff > first_changed or cutoff not in ml_snapshot_cutoffs() -%}
+    {%- for cutoff in stored -%}
+        {%- if cutoff > first_changed.isoformat() or cutoff not in wanted -%}
             {%- do stale.append(cutoff) -%}
         {%- endif -%}
     {%- endfor -%}
@@ -70,7 +80,7 @@
 {#- The wanted cutoffs the table lacks once the stale ones are gone, newest first. -#}
 {% macro ml_snapshot_cutoffs_to_build() -%}
     {%- set stored = ml_snapshot_cutoffs_stored() -%}
-    {%- set stale = ml_snapshot_cutoffs_stale() -%}
+    {%- set stale = ml_snapshot_cutoffs_stale(stored) -%}
     {%- set missing = [] -%}
     {%- for cutoff in ml_snapshot_cutoffs() -%}
         {%- if cutoff not in stored or cutoff in stale -%}
@@ -83,7 +93,7 @@
 
 {#- Pre-hook: delete the stale cutoffs (in the transaction of the model's insert). -#}
 {% macro ml_snapshots_delete_stale() -%}
-    {%- set stale = ml_snapshot_cutoffs_stale() -%}
+    {%- set stale = ml_snapshot_cutoffs_stale(ml_snapshot_cutoffs_stored()) -%}
     {%- if stale -%}
         delete from {{ this }} where cutoff_date in (
             {%- for cutoff in stale %}cast('{{ cutoff }}' as date){{ ', ' if not loop.last }}{% endfor -%}
