@@ -1,7 +1,8 @@
 """Decode token movements and marketplace sales from JSON-RPC logs.
 
-Works on plain log dicts (`address`, `topics`, `data`, `logIndex`, ...) as nodes return them, so the RPC
-path and file imports share it. uint256 values come out as exact base-10 text plus a float.
+Works on anything with a log's JSON-RPC attributes (`address`, `topics`, `data`, `blockNumber`,
+`transactionHash`, `logIndex`): extract.rpc_types.Log from the node, LogFields from file imports.
+uint256 values come out as exact base-10 text plus a float.
 
 - ERC-20 `Transfer(address,address,uint256)`: 3 topics + one data word; as ethereum-etl does, a Transfer
   whose 3 parameters all sit in the data (1 topic + 3 words, e.g. CryptoKitties) counts too, as ERC-20.
@@ -16,19 +17,47 @@ Logs that carry one of these topics but a malformed payload are skipped, never g
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
-
-from eth_utils import keccak
+from typing import Any, NamedTuple, Protocol
 
 
-def _topic(signature: str) -> str:
-    return "0x" + keccak(text=signature).hex()
+class DecodableLog(Protocol):
+    @property
+    def address(self) -> str: ...
+    @property
+    def topics(self) -> list[str]: ...
+    @property
+    def data(self) -> str: ...
+    @property
+    def blockNumber(self) -> str | int: ...  # noqa: N802 (JSON-RPC spelling)
+    @property
+    def transactionHash(self) -> str: ...  # noqa: N802
+    @property
+    def logIndex(self) -> str | int: ...  # noqa: N802
 
 
-TRANSFER = _topic("Transfer(address,address,uint256)")
-TRANSFER_SINGLE = _topic("TransferSingle(address,address,address,uint256,uint256)")
-TRANSFER_BATCH = _topic("TransferBatch(address,address,address,uint256[],uint256[])")
-SALE = _topic("Sale(address,uint256,uint256,address,address,address,uint256,uint256,uint256)")
+class LogFields(NamedTuple):
+    """A log row from a file import, in the shape the decoders read."""
+
+    address: str
+    topics: list[str]
+    data: str
+    blockNumber: str | int  # noqa: N815
+    transactionHash: str  # noqa: N815
+    logIndex: str | int  # noqa: N815
+
+
+# keccak256 of each event signature (topic0), spelled out so that extraction does not import eth_utils
+# (~0.1 s of start-up); tests/test_replay.py recomputes them from SIGNATURES.
+SIGNATURES = {
+    "TRANSFER": "Transfer(address,address,uint256)",
+    "TRANSFER_SINGLE": "TransferSingle(address,address,address,uint256,uint256)",
+    "TRANSFER_BATCH": "TransferBatch(address,address,address,uint256[],uint256[])",
+    "SALE": "Sale(address,uint256,uint256,address,address,address,uint256,uint256,uint256)",
+}
+TRANSFER = "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef"
+TRANSFER_SINGLE = "0xc3d58168c5ae7397731d063d5bbf3d657854427343f4c083240f7aacaa2d0f62"
+TRANSFER_BATCH = "0x4a39dc06d4c0dbc64b70af90fd698a233a518aa5d07e595d983b8c0526c8f7fb"
+SALE = "0x755da6ed0b168b645352568e799770f180885761250aee1dbe2795ad25251600"
 ZERO_ADDRESS = "0x" + "00" * 20
 
 TOKEN_TRANSFER_COLUMNS = (
@@ -62,28 +91,28 @@ def _uint(word: str) -> int:
     return int(word[-64:], 16)
 
 
-def _block(log: dict[str, Any]) -> int:
-    value = log["blockNumber"]
+def _block(log: DecodableLog) -> int:
+    value = log.blockNumber
     return int(value, 16) if isinstance(value, str) else int(value)
 
 
-def _index(log: dict[str, Any]) -> int:
-    value = log["logIndex"]
+def _index(log: DecodableLog) -> int:
+    value = log.logIndex
     return int(value, 16) if isinstance(value, str) else int(value)
 
 
-def decode_token_transfers(logs: Iterable[dict[str, Any]]) -> dict[str, list[Any]]:
+def decode_token_transfers(logs: Iterable[DecodableLog]) -> dict[str, list[Any]]:
     """Column lists (TOKEN_TRANSFER_COLUMNS) of every token movement in `logs`."""
     out: dict[str, list[Any]] = {name: [] for name in TOKEN_TRANSFER_COLUMNS}
 
-    def emit(log: dict[str, Any], batch_index: int, standard: str, operator: str | None, sender: str,
+    def emit(log: DecodableLog, batch_index: int, standard: str, operator: str | None, sender: str,
              receiver: str, token_id: int | None, amount: int) -> None:  # fmt: skip
         out["block_number"].append(_block(log))
-        out["transaction_hash"].append(log["transactionHash"].lower())
+        out["transaction_hash"].append(log.transactionHash.lower())
         out["log_index"].append(_index(log))
         out["batch_index"].append(batch_index)
         out["token_standard"].append(standard)
-        out["contract_address"].append(log["address"].lower())
+        out["contract_address"].append(log.address.lower())
         out["operator_address"].append(operator)
         out["from_address"].append(sender)
         out["to_address"].append(receiver)
@@ -92,12 +121,12 @@ def decode_token_transfers(logs: Iterable[dict[str, Any]]) -> dict[str, list[Any
         out["amount_double"].append(float(amount))
 
     for log in logs:
-        topics = log["topics"]
+        topics = log.topics
         if not topics:
             continue
         topic0 = topics[0].lower()
         if topic0 == TRANSFER:
-            words = _words(log["data"])
+            words = _words(log.data)
             if words is None:
                 continue
             params = [t[2:] for t in topics[1:]] + words
@@ -111,14 +140,14 @@ def decode_token_transfers(logs: Iterable[dict[str, Any]]) -> dict[str, list[Any
             else:
                 emit(log, 0, "erc20", None, sender, receiver, None, _uint(params[2]))
         elif topic0 == TRANSFER_SINGLE and len(topics) == 4:
-            words = _words(log["data"])
+            words = _words(log.data)
             parties = [_address(t) for t in topics[1:]]
             if words is None or len(words) != 2 or None in parties:
                 continue
             operator, sender, receiver = parties
             emit(log, 0, "erc1155", operator, sender, receiver, _uint(words[0]), _uint(words[1]))  # type: ignore[arg-type]
         elif topic0 == TRANSFER_BATCH and len(topics) == 4:
-            pairs = _batch_pairs(log["data"])
+            pairs = _batch_pairs(log.data)
             parties = [_address(t) for t in topics[1:]]
             if pairs is None or None in parties:
                 continue
@@ -151,14 +180,14 @@ def _batch_pairs(data: str) -> list[tuple[int, int]] | None:
     return list(zip(ids, values, strict=True))
 
 
-def decode_sales(logs: Iterable[dict[str, Any]]) -> dict[str, list[Any]]:
+def decode_sales(logs: Iterable[DecodableLog]) -> dict[str, list[Any]]:
     """Column lists (SALE_COLUMNS) of every marketplace Sale event in `logs`."""
     out: dict[str, list[Any]] = {name: [] for name in SALE_COLUMNS}
     for log in logs:
-        topics = log["topics"]
+        topics = log.topics
         if len(topics) != 4 or topics[0].lower() != SALE:
             continue
-        words = _words(log["data"])
+        words = _words(log.data)
         if words is None or len(words) != 6:
             continue
         collection, seller, buyer = (_address(t) for t in topics[1:])
@@ -168,9 +197,9 @@ def decode_sales(logs: Iterable[dict[str, Any]]) -> dict[str, list[Any]]:
         price, fee, royalty = _uint(words[3]), _uint(words[4]), _uint(words[5])
         values = {
             "block_number": _block(log),
-            "transaction_hash": log["transactionHash"].lower(),
+            "transaction_hash": log.transactionHash.lower(),
             "log_index": _index(log),
-            "marketplace_address": log["address"].lower(),
+            "marketplace_address": log.address.lower(),
             "collection_address": collection,
             "token_id": str(_uint(words[0])),
             "amount": str(_uint(words[1])),

@@ -10,21 +10,21 @@ configured confirmations, where the node has no such tag) are extracted.
 from __future__ import annotations
 
 import asyncio
-import importlib
 import logging
 from collections import deque
-from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, TextIO
+from typing import TextIO
 
 import duckdb
 
 from chainseg.config import ChainConfig, ExtractConfig
 from chainseg.errors import UserError
 from chainseg.progress import Progress
+from extract.address_codes import AddressCodes, PendingCodes
 from extract.normalize import ChunkTables, MalformedChunk, normalize_chunk
 from extract.rpc_client import RpcClient, RpcError, RpcUnavailable, redact_url
-from extract.warehouse import checkpoint, delete_above, fetch_one, known_addresses, write_chunk
+from extract.rpc_types import Block, Receipt
+from extract.warehouse import checkpoint, delete_above, fetch_one, write_chunk
 
 log = logging.getLogger("chainseg.extract")
 METHOD_NOT_FOUND = -32601
@@ -54,6 +54,7 @@ class _Fetched:
     last: int
     tables: ChunkTables
     parent_hash: str
+    codes: PendingCodes | None = None
 
 
 async def finalized_block(rpc: RpcClient, chain: ChainConfig) -> int:
@@ -126,9 +127,9 @@ async def _fetch_chunk(rpc: RpcClient, first: int, last: int, receipts_mode: lis
 async def _fetch_chunk_once(rpc: RpcClient, first: int, last: int, receipts_mode: list[str]) -> _Fetched:
     numbers = [hex(n) for n in range(first, last + 1)]
     # Blocks and block receipts only need the block numbers: ask for both at once.
-    requests = [rpc.batch([("eth_getBlockByNumber", [n, True]) for n in numbers])]
+    requests = [rpc.batch([("eth_getBlockByNumber", [n, True]) for n in numbers], Block | None)]
     if receipts_mode[0] == "block":
-        requests.append(rpc.batch([("eth_getBlockReceipts", [n]) for n in numbers]))
+        requests.append(rpc.batch([("eth_getBlockReceipts", [n]) for n in numbers], list[Receipt] | None))
     answers = await asyncio.gather(*requests, return_exceptions=True)
     no_block_receipts = (
         len(answers) == 2 and isinstance(answers[1], RpcError) and answers[1].code == METHOD_NOT_FOUND
@@ -136,8 +137,8 @@ async def _fetch_chunk_once(rpc: RpcClient, first: int, last: int, receipts_mode
     for answer in answers[: 1 if no_block_receipts else 2]:
         if isinstance(answer, BaseException):
             raise answer
-    blocks: list[dict[str, Any]] = answers[0]  # type: ignore[assignment]
-    if any(not block for block in blocks):
+    blocks: list[Block] = answers[0]  # type: ignore[assignment]
+    if any(block is None for block in blocks):
         raise MalformedChunk(f"the node has no block in {first}..{last} yet")
     if no_block_receipts:
         log.info("the node has no eth_getBlockReceipts; falling back to eth_getTransactionReceipt")
@@ -148,30 +149,24 @@ async def _fetch_chunk_once(rpc: RpcClient, first: int, last: int, receipts_mode
         receipts = await _transaction_receipts(rpc, blocks)
     tables = await asyncio.to_thread(normalize_chunk, blocks, receipts)
     for number, block in zip(range(first, last + 1), blocks, strict=True):
-        if int(block["number"], 16) != number:
-            raise MalformedChunk(f"asked for block {number}, got {block['number']}")
+        if int(block.number, 16) != number:
+            raise MalformedChunk(f"asked for block {number}, got {block.number}")
     for previous, block in zip(blocks, blocks[1:], strict=False):
-        if block["parentHash"] != previous["hash"]:
-            raise ReorgDuringRun(f"block {block['number']} does not build on the block before it")
-    return _Fetched(first, last, tables, blocks[0]["parentHash"].lower())
+        if block.parentHash != previous.hash:
+            raise ReorgDuringRun(f"block {block.number} does not build on the block before it")
+    return _Fetched(first, last, tables, blocks[0].parentHash.lower())
 
 
-async def _transaction_receipts(rpc: RpcClient, blocks: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+async def _transaction_receipts(rpc: RpcClient, blocks: list[Block]) -> list[list[Receipt | None]]:
     """Receipts one call per transaction, for nodes without eth_getBlockReceipts."""
-    hashes = [tx["hash"] for block in blocks for tx in block["transactions"]]
-    flat = await rpc.batch([("eth_getTransactionReceipt", [h]) for h in hashes])
+    hashes = [tx.hash for block in blocks for tx in block.transactions]
+    flat = await rpc.batch([("eth_getTransactionReceipt", [h]) for h in hashes], Receipt | None)
     out, position = [], 0
     for block in blocks:
-        count = len(block["transactions"])
+        count = len(block.transactions)
         out.append(flat[position : position + count])
         position += count
     return out
-
-
-async def _code_flags(rpc: RpcClient, addresses: Sequence[str]) -> dict[str, bool]:
-    # "latest", not the chunk's block: most nodes (and pruned devnets) keep no old state.
-    codes = await rpc.batch([("eth_getCode", [address, "latest"]) for address in addresses])
-    return {address: code not in (None, "0x", "0x0") for address, code in zip(addresses, codes, strict=True)}
 
 
 async def extract_chain(
@@ -185,13 +180,8 @@ async def extract_chain(
     to_block: int | None = None,
     stream: TextIO | None = None,
 ) -> ExtractResult:
-    # pyarrow imports pandas on its first pa.array() call (about 0.5 s); start that now, while the first
-    # requests are on the wire, instead of inside the first chunk everybody waits for.
-    warm_up = asyncio.create_task(asyncio.to_thread(importlib.import_module, "pandas"))
     try:
-        return await _extract_chain(
-            url, chain_name, chain, settings, con, from_block, to_block, stream, warm_up
-        )
+        return await _extract_chain(url, chain_name, chain, settings, con, from_block, to_block, stream)
     except RpcUnavailable as exc:
         # Committed chunks stay; a rerun resumes after them.
         raise UserError(
@@ -209,7 +199,6 @@ async def _extract_chain(
     from_block: int | None,
     to_block: int | None,
     stream: TextIO | None,
-    warm_up: asyncio.Task[object],
 ) -> ExtractResult:
     async with RpcClient(
         url,
@@ -226,7 +215,6 @@ async def _extract_chain(
                 f"is configured with chain id {chain.chain_id}; fix the URL or chains.{chain_name}.chain_id"
             )
         result = ExtractResult(chain.chain_id, None, None)
-        await warm_up
         for _ in range(10):  # each pass repairs at most one reorg that happened during the previous one
             try:
                 await _extract_pass(rpc, chain, settings, con, result, from_block, to_block, stream)
@@ -270,6 +258,8 @@ async def _extract_pass(
         log.info("chain %s: nothing new (next block %s, final block %s)", chain_id, start, target)
         return
     progress = Progress(f"extract chain {chain_id}", target - start + 1, "blocks", stream=stream)
+    reader = con.cursor()
+    codes = AddressCodes(rpc, reader, chain_id)
     receipts_mode = ["block"]
     pending: deque[asyncio.Task[_Fetched]] = deque()
     next_start = start
@@ -282,7 +272,7 @@ async def _extract_pass(
         nonlocal next_start
         while len(pending) < settings.chunks_in_flight and next_start <= target:
             last = min(next_start + size - 1, target)
-            pending.append(asyncio.create_task(_fetch_chunk(rpc, next_start, last, receipts_mode)))
+            pending.append(asyncio.create_task(_fetch_and_ask(rpc, codes, next_start, last, receipts_mode)))
             next_start = last + 1
 
     try:
@@ -293,7 +283,7 @@ async def _extract_pass(
             per_block = max(counts["transactions"] / max(counts["blocks"], 1), 0.1)
             size = max(1, min(settings.chunk_size, int(settings.chunk_transactions / per_block)))
             schedule()  # fetch ahead while this chunk is written
-            await _write(rpc, con, chain_id, fetched)
+            await _write(con, chain_id, fetched, codes)
             result.first_block = fetched.first if result.first_block is None else result.first_block
             result.last_block = fetched.last
             result.blocks += counts["blocks"]
@@ -304,10 +294,22 @@ async def _extract_pass(
         for task in pending:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
+        await codes.close()
+        reader.close()
     progress.finish()
 
 
-async def _write(rpc: RpcClient, con: duckdb.DuckDBPyConnection, chain_id: int, fetched: _Fetched) -> None:
+async def _fetch_and_ask(
+    rpc: RpcClient, codes: AddressCodes, first: int, last: int, receipts_mode: list[str]
+) -> _Fetched:
+    fetched = await _fetch_chunk(rpc, first, last, receipts_mode)
+    fetched.codes = await codes.ask(fetched.tables.addresses)
+    return fetched
+
+
+async def _write(
+    con: duckdb.DuckDBPyConnection, chain_id: int, fetched: _Fetched, codes: AddressCodes
+) -> None:
     if fetched.first > 0:
         previous = fetch_one(
             con,
@@ -318,6 +320,7 @@ async def _write(rpc: RpcClient, con: duckdb.DuckDBPyConnection, chain_id: int, 
             raise ReorgDuringRun(
                 f"block {fetched.first} does not build on the stored block {fetched.first - 1}"
             )
-    new = sorted(fetched.tables.addresses - known_addresses(con, chain_id, fetched.tables.addresses))
-    flags = await _code_flags(rpc, new) if new else {}
+    assert fetched.codes is not None
+    flags = await codes.flags(fetched.codes)
     await asyncio.to_thread(write_chunk, con, chain_id, fetched.first, fetched.last, fetched.tables, flags)
+    codes.committed(fetched.codes)

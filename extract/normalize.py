@@ -3,16 +3,24 @@
 Python only plucks fields: hex quantities stay hex text here and DuckDB casts them on insert (its
 `'0x…'::hugeint` is vectorized and exact), which keeps the hot loop cheap. Only log-decoded uint256 values
 become Python ints, because they can exceed every SQL integer type.
+
+Columns are NumPy arrays (object arrays of str for text), which DuckDB scans directly: building them costs
+a fraction of building Arrow arrays from Python strings, and pyarrow would import pandas (0.3 s) on the
+first chunk.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any
 
-import pyarrow as pa
+import numpy as np
 
 from extract.decode import decode_sales, decode_token_transfers
+from extract.rpc_types import Block, Log, Receipt, Transaction
+
+Columns = dict[str, np.ndarray]  # one table: equal-length columns by name, scanned by DuckDB as is
 
 
 class MalformedChunk(ValueError):
@@ -21,15 +29,32 @@ class MalformedChunk(ValueError):
 
 @dataclass
 class ChunkTables:
-    blocks: pa.Table
-    transactions: pa.Table
-    logs: pa.Table
-    token_transfers: pa.Table
-    nft_sales: pa.Table
-    addresses: set[str]  # every address seen, for the has-code check
+    blocks: Columns
+    transactions: Columns
+    logs: Columns
+    token_transfers: Columns
+    nft_sales: Columns
+    addresses: set[str]  # every address seen, lowercase, for the has-code check
 
     def counts(self) -> dict[str, int]:
-        return {name: getattr(self, name).num_rows for name in ("blocks", "transactions", "logs")}
+        return {name: row_count(getattr(self, name)) for name in ("blocks", "transactions", "logs")}
+
+
+def row_count(columns: Columns) -> int:
+    return len(next(iter(columns.values()))) if columns else 0
+
+
+def text_columns(columns: dict[str, list[Any]]) -> Columns:
+    """Lists of str/None as object arrays (None becomes NULL in DuckDB)."""
+    return {name: _objects(values) for name, values in columns.items()}
+
+
+def _objects(values: list[Any]) -> np.ndarray:
+    # np.array(list_of_str, dtype=object) would try to build a 2-D array from equal-length sequences;
+    # filling an empty object array never does.
+    array = np.empty(len(values), dtype=object)
+    array[:] = values
+    return array
 
 
 _BLOCK_FIELDS = {
@@ -48,7 +73,7 @@ _TX_FIELDS = {
     "transaction_hash": "hash",
     "transaction_index": "transactionIndex",
     "nonce": "nonce",
-    "from_address": "from",
+    "from_address": "from_",
     "to_address": "to",
     "value": "value",
     "input": "input",
@@ -65,129 +90,139 @@ _RECEIPT_FIELDS = {
     "contract_address": "contractAddress",
     "status": "status",
 }
+_LOG_FIELDS = {
+    "block_number": "blockNumber",
+    "block_hash": "blockHash",
+    "transaction_hash": "transactionHash",
+    "transaction_index": "transactionIndex",
+    "log_index": "logIndex",
+    "address": "address",
+    "data": "data",
+}
 
 
-def normalize_chunk(blocks: list[dict[str, Any]], receipts: list[list[dict[str, Any]]]) -> ChunkTables:
-    """`blocks` from eth_getBlockByNumber(n, true); `receipts[i]` are block i's receipts in tx order."""
+def normalize_chunk(blocks: list[Block], receipts: list[list[Receipt | None]]) -> ChunkTables:
+    """`blocks` from eth_getBlockByNumber(n, true); `receipts[i]` are block i's receipts, in any order."""
     if len(blocks) != len(receipts):
         raise MalformedChunk(f"{len(blocks)} blocks but receipts for {len(receipts)}")
-    b: dict[str, list[Any]] = {name: [] for name in [*_BLOCK_FIELDS, "transaction_count"]}
-    t: dict[str, list[Any]] = {name: [] for name in ["block_number", "block_hash", "block_timestamp",
-                                                       *_TX_FIELDS, *_RECEIPT_FIELDS]}  # fmt: skip
-    log_rows: list[dict[str, Any]] = []
-    addresses: set[str] = set()
+    txs: list[Transaction] = []
+    tx_receipts: list[Receipt] = []
+    per_block: list[int] = []  # transactions per block, to repeat the block's fields on its transactions
     for block, block_receipts in zip(blocks, receipts, strict=True):
-        if not isinstance(block, dict) or "transactions" not in block:
-            raise MalformedChunk("a block answer is missing or has no transactions field")
-        txs = block["transactions"]
-        if len(txs) != len(block_receipts):
+        if block is None or block_receipts is None:
+            raise MalformedChunk("the node has no block or no receipts for a block of this chunk")
+        block_txs = block.transactions
+        if len(block_txs) != len(block_receipts):
             raise MalformedChunk(
-                f"block {block.get('number')}: {len(txs)} transactions, {len(block_receipts)} receipts"
+                f"block {block.number}: {len(block_txs)} transactions, {len(block_receipts)} receipts"
             )
-        for column, field in _BLOCK_FIELDS.items():
-            b[column].append(block.get(field))
-        b["transaction_count"].append(len(txs))
-        number, block_hash, timestamp = block["number"], block["hash"], block["timestamp"]
+        block_hash = block.hash
         # Matched by hash, not position: some nodes and recordings list receipts in another order.
-        by_hash = {
-            r["transactionHash"]: r for r in block_receipts if isinstance(r, dict) and "transactionHash" in r
-        }
-        for tx in txs:
-            receipt = by_hash.get(tx["hash"])
-            if receipt is None or receipt.get("blockHash", block_hash) != block_hash:
-                raise MalformedChunk(f"block {number}: no receipt for transaction {tx.get('hash')}")
-            t["block_number"].append(number)
-            t["block_hash"].append(block_hash)
-            t["block_timestamp"].append(timestamp)
-            for column, field in _TX_FIELDS.items():
-                t[column].append(tx.get(field))
-            for column, field in _RECEIPT_FIELDS.items():
-                t[column].append(receipt.get(field))
-            addresses.add(tx["from"])
-            if tx.get("to"):
-                addresses.add(tx["to"])
-            for log in receipt["logs"]:
-                log_rows.append(log)
-    l_cols = _log_columns(log_rows, dict(zip(b["block_hash"], b["timestamp"], strict=True)))
-    transfers = decode_token_transfers(log_rows)
-    sales = decode_sales(log_rows)
+        by_hash = {r.transactionHash: r for r in block_receipts if r is not None}
+        for tx in block_txs:
+            receipt = by_hash.get(tx.hash)
+            if receipt is None or (receipt.blockHash or block_hash) != block_hash:
+                raise MalformedChunk(f"block {block.number}: no receipt for transaction {tx.hash}")
+            tx_receipts.append(receipt)
+        txs.extend(block_txs)
+        per_block.append(len(block_txs))
+    b = {column: [getattr(block, field) for block in blocks] for column, field in _BLOCK_FIELDS.items()}
+    t = {
+        "block_number": _repeat(b["block_number"], per_block),
+        "block_hash": _repeat(b["block_hash"], per_block),
+        "block_timestamp": _repeat(b["timestamp"], per_block),
+        **{column: _pluck(txs, field) for column, field in _TX_FIELDS.items()},
+        **{column: _pluck(tx_receipts, field) for column, field in _RECEIPT_FIELDS.items()},
+    }
+    logs = [log for receipt in tx_receipts for log in receipt.logs]
+    l_cols = _log_columns(logs, dict(zip(b["block_hash"], b["timestamp"], strict=True)))
+    transfers = decode_token_transfers(logs)
+    sales = decode_sales(logs)
     # The block time travels with each decoded row, so the writer needs no join against raw.blocks.
     times = {int(number, 16): stamp for number, stamp in zip(b["block_number"], b["timestamp"], strict=True)}
     transfers["block_timestamp"] = [times[n] for n in transfers["block_number"]]
     sales["block_timestamp"] = [times[n] for n in sales["block_number"]]
+    addresses: set[str] = set(t["from_address"])
+    addresses.update(t["to_address"])
     for column in ("from_address", "to_address"):
         addresses.update(transfers[column])
     addresses.update(sales["seller_address"])
     addresses.update(sales["buyer_address"])
     addresses.discard(None)  # type: ignore[arg-type]
+    addresses.discard("")
     return ChunkTables(
-        blocks=pa.table(b),
-        transactions=pa.table(t),
-        logs=pa.table(l_cols),
-        token_transfers=pa.table(transfers, schema=_TRANSFER_SCHEMA),
-        nft_sales=pa.table(sales, schema=_SALE_SCHEMA),
+        blocks={**text_columns(b), "transaction_count": np.array(per_block, dtype=np.int64)},
+        transactions=text_columns(t),
+        logs=text_columns(l_cols),
+        token_transfers=_typed(transfers, _TRANSFER_TYPES),
+        nft_sales=_typed(sales, _SALE_TYPES),
         addresses={a.lower() for a in addresses},
     )
 
 
-def _log_columns(logs: list[dict[str, Any]], timestamps: dict[str, str]) -> dict[str, list[Any]]:
-    cols: dict[str, list[Any]] = {name: [] for name in (
-        "block_number", "block_hash", "block_timestamp", "transaction_hash", "transaction_index", "log_index",
-        "address", "topic0", "topic1", "topic2", "topic3", "data")}  # fmt: skip
-    for log in logs:
-        topics = log["topics"]
-        cols["block_number"].append(log["blockNumber"])
-        cols["block_hash"].append(log["blockHash"])
-        if log["blockHash"] not in timestamps:
-            raise MalformedChunk(
-                f"log {log.get('logIndex')} names block {log['blockHash']}, not in this chunk"
-            )
-        cols["block_timestamp"].append(timestamps[log["blockHash"]])
-        cols["transaction_hash"].append(log["transactionHash"])
-        cols["transaction_index"].append(log["transactionIndex"])
-        cols["log_index"].append(log["logIndex"])
-        cols["address"].append(log["address"])
-        for position in range(4):
-            cols[f"topic{position}"].append(topics[position] if position < len(topics) else None)
-        cols["data"].append(log["data"])
-    return {name: pa.array(values, pa.string()) for name, values in cols.items()}
+def _pluck(items: list[Any], field: str) -> list[Any]:
+    get = attrgetter(field)
+    return [get(item) for item in items]
 
 
-_TRANSFER_SCHEMA = pa.schema(
-    [
-        ("block_timestamp", pa.string()),
-        ("block_number", pa.int64()),
-        ("transaction_hash", pa.string()),
-        ("log_index", pa.int64()),
-        ("batch_index", pa.int64()),
-        ("token_standard", pa.string()),
-        ("contract_address", pa.string()),
-        ("operator_address", pa.string()),
-        ("from_address", pa.string()),
-        ("to_address", pa.string()),
-        ("token_id", pa.string()),
-        ("amount", pa.string()),
-        ("amount_double", pa.float64()),
-    ]
-)
-_SALE_SCHEMA = pa.schema(
-    [
-        ("block_timestamp", pa.string()),
-        ("block_number", pa.int64()),
-        ("transaction_hash", pa.string()),
-        ("log_index", pa.int64()),
-        ("marketplace_address", pa.string()),
-        ("collection_address", pa.string()),
-        ("token_id", pa.string()),
-        ("amount", pa.string()),
-        ("seller_address", pa.string()),
-        ("buyer_address", pa.string()),
-        ("currency_address", pa.string()),
-        ("price", pa.string()),
-        ("price_double", pa.float64()),
-        ("fee", pa.string()),
-        ("fee_double", pa.float64()),
-        ("royalty", pa.string()),
-        ("royalty_double", pa.float64()),
-    ]
-)
+def _repeat(values: list[Any], counts: list[int]) -> list[Any]:
+    out: list[Any] = []
+    for value, count in zip(values, counts, strict=True):
+        out += [value] * count
+    return out
+
+
+def _log_columns(logs: list[Log], timestamps: dict[str, str]) -> dict[str, list[Any]]:
+    cols = {column: _pluck(logs, field) for column, field in _LOG_FIELDS.items()}
+    unknown = set(cols["block_hash"]) - timestamps.keys()
+    if unknown:
+        raise MalformedChunk(f"a log names block {min(unknown)}, not in this chunk")
+    cols["block_timestamp"] = [timestamps[h] for h in cols["block_hash"]]
+    topics = [log.topics for log in logs]
+    for position in range(4):
+        cols[f"topic{position}"] = [t[position] if len(t) > position else None for t in topics]
+    return cols
+
+
+def _typed(columns: dict[str, list[Any]], types: dict[str, type]) -> Columns:
+    """Decoded columns in the order and NumPy types of `types` (text as object arrays)."""
+    return {
+        name: _objects(columns[name]) if kind is object else np.array(columns[name], dtype=kind)
+        for name, kind in types.items()
+    }
+
+
+_TRANSFER_TYPES: dict[str, type] = {
+    "block_timestamp": object,
+    "block_number": np.int64,
+    "transaction_hash": object,
+    "log_index": np.int64,
+    "batch_index": np.int64,
+    "token_standard": object,
+    "contract_address": object,
+    "operator_address": object,
+    "from_address": object,
+    "to_address": object,
+    "token_id": object,
+    "amount": object,
+    "amount_double": np.float64,
+}
+_SALE_TYPES: dict[str, type] = {
+    "block_timestamp": object,
+    "block_number": np.int64,
+    "transaction_hash": object,
+    "log_index": np.int64,
+    "marketplace_address": object,
+    "collection_address": object,
+    "token_id": object,
+    "amount": object,
+    "seller_address": object,
+    "buyer_address": object,
+    "currency_address": object,
+    "price": object,
+    "price_double": np.float64,
+    "fee": object,
+    "fee_double": np.float64,
+    "royalty": object,
+    "royalty_double": np.float64,
+}

@@ -18,7 +18,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
+import msgspec
 import orjson
+
+from extract.rpc_types import Envelope
 
 log = logging.getLogger("chainseg.rpc")
 
@@ -177,33 +180,42 @@ class RpcClient:
             await self._session.close()
             self._session = None
 
-    async def call(self, method: str, params: list) -> Any:
+    async def call(self, method: str, params: list, result_type: Any = Any) -> Any:
         """One call, sent as a single JSON-RPC object (not a batch of one)."""
-        return (await self._run([(method, params)], single=True))[0]
+        return (await self._run([(method, params)], single=True, result_type=result_type))[0]
 
-    async def batch(self, calls: Sequence[tuple[str, list]]) -> list[Any]:
-        """Results in the order of `calls`; raises RpcError or RpcUnavailable if any call fails."""
+    async def batch(self, calls: Sequence[tuple[str, list]], result_type: Any = Any) -> list[Any]:
+        """Results in the order of `calls`; raises RpcError or RpcUnavailable if any call fails.
+
+        `result_type` (e.g. `Block | None` from extract.rpc_types) decodes every result into that shape; an
+        answer that does not fit it is malformed and asked again. The default gives plain JSON values."""
         if not calls:
             return []
-        return await self._run(calls, single=False)
+        return await self._run(calls, single=False, result_type=result_type)
 
-    async def _run(self, calls: Sequence[tuple[str, list]], single: bool) -> list[Any]:
+    async def _run(self, calls: Sequence[tuple[str, list]], single: bool, result_type: Any) -> list[Any]:
         if self._session is None:
             raise RuntimeError("use the client as `async with RpcClient(url) as client:`")
         out = [_PENDING] * len(calls)
         # Work is taken from the front at the batch size current when a request is sent, so a size change
         # applies at once; each entry is (positions, attempts already spent on them).
         work: deque[tuple[Sequence[int], int]] = deque([(range(len(calls)), 0)])
+        decoder = _decoder(result_type, single)
         workers = min(self.concurrency, -(-len(calls) // self._batch_size))
         if workers == 1:
-            await self._worker(calls, out, work, single)
+            await self._worker(calls, out, work, single, decoder)
         else:
-            await _all_or_cancel([self._worker(calls, out, work, single) for _ in range(workers)])
+            await _all_or_cancel([self._worker(calls, out, work, single, decoder) for _ in range(workers)])
         self.stats.calls += len(calls)
         return out
 
     async def _worker(
-        self, calls: Sequence[tuple[str, list]], out: list[Any], work: deque, single: bool
+        self,
+        calls: Sequence[tuple[str, list]],
+        out: list[Any],
+        work: deque,
+        single: bool,
+        decoder: msgspec.json.Decoder,
     ) -> None:
         while work:
             positions, attempts = work.popleft()
@@ -211,7 +223,7 @@ class RpcClient:
             if len(positions) > size:
                 work.appendleft((positions[size:], attempts))
                 positions = positions[:size]
-            failure = await self._attempt(calls, positions, out, single)
+            failure = await self._attempt(calls, positions, out, single, decoder)
             if failure is None:
                 continue
             attempts += 1
@@ -239,7 +251,12 @@ class RpcClient:
             work.appendleft((failure.positions, attempts))
 
     async def _attempt(
-        self, calls: Sequence[tuple[str, list]], positions: Sequence[int], out: list[Any], single: bool
+        self,
+        calls: Sequence[tuple[str, list]],
+        positions: Sequence[int],
+        out: list[Any],
+        single: bool,
+        decoder: msgspec.json.Decoder,
     ) -> _Failure | None:
         """One HTTP request for `positions`: fills `out`, or says what to ask again; raises RpcError."""
         assert self._session is not None and self._slots is not None
@@ -296,7 +313,7 @@ class RpcClient:
                 if status in (429, 503) and retry_after_header:
                     failure.retry_after = _retry_after_seconds(retry_after_header)
                 return self._failed(epoch, failure)
-        failure = self._take_answer(calls, positions, out, first, answer, single)
+        failure = self._take_answer(calls, positions, out, first, answer, decoder)
         if failure is None:
             self._succeeded()
             return None
@@ -315,44 +332,38 @@ class RpcClient:
         out: list[Any],
         first: int,
         answer: bytes,
-        single: bool,
+        decoder: msgspec.json.Decoder,
     ) -> _Failure | None:
         """Store a valid answer's results; a whole answer is validated before any of it is stored."""
         n = len(positions)
         try:
-            data = orjson.loads(answer)
-        except orjson.JSONDecodeError:
+            data = decoder.decode(answer)
+        except msgspec.ValidationError as exc:
+            return _Failure(positions, f"answer does not have the expected shape: {exc}", malformed=True)
+        except msgspec.DecodeError:
             return _Failure(positions, f"answer is not JSON ({len(answer)} bytes)", malformed=True)
-        if single and type(data) is dict:
-            items = [data]
-        elif not single and type(data) is list:
-            items = data
-        else:
-            problem = f"answer is a JSON {type(data).__name__}, not {'an object' if single else 'a list'}"
-            return _Failure(positions, problem, malformed=True)
+        items: list[Envelope[Any]] = [data] if type(data) is Envelope else data
         if len(items) != n:
             return _Failure(positions, f"answer has {len(items)} item(s) for {n} call(s)", malformed=True)
         by_pos: list[Any] = [None] * n
         for item in items:
-            if type(item) is not dict:
-                return _Failure(positions, "answer item is not an object", malformed=True)
-            key = item.get("id")
+            key = item.id
             pos = key - first if type(key) is int else -1
             if not 0 <= pos < n:
                 return _Failure(positions, "answer has an id that was not asked", malformed=True)
             if by_pos[pos] is not None:
                 return _Failure(positions, "answer has a duplicated id", malformed=True)
-            if "result" not in item and item.get("error") is None:
+            if item.result is msgspec.UNSET and item.error is None:
                 return _Failure(positions, "answer item has neither result nor error", malformed=True)
             by_pos[pos] = item
         # n distinct ids each within the n asked: every id is present.
         busy: list[int] = []
         busy_text = ""
         for pos, item in enumerate(by_pos):
-            error = item.get("error")
+            error = item.error
             i = positions[pos]
             if error is None:
-                out[i] = item["result"]
+                out[i] = item.result
                 continue
             code, message = _error_fields(error)
             if not _is_retryable(code, message):
@@ -399,6 +410,17 @@ async def _all_or_cancel(coroutines: list) -> None:
     errors = [t.exception() for t in tasks if not t.cancelled() and t.exception() is not None]
     if errors:
         raise errors[0]
+
+
+_DECODERS: dict[tuple[Any, bool], msgspec.json.Decoder] = {}
+
+
+def _decoder(result_type: Any, single: bool) -> msgspec.json.Decoder:
+    key = (result_type, single)
+    if key not in _DECODERS:
+        envelope = Envelope[result_type]  # type: ignore[valid-type]
+        _DECODERS[key] = msgspec.json.Decoder(envelope if single else list[envelope])  # type: ignore[valid-type]
+    return _DECODERS[key]
 
 
 def _describe(calls: Sequence[tuple[str, list]], positions: Sequence[int]) -> str:

@@ -10,9 +10,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
+import numpy as np
 
-from extract.normalize import ChunkTables
+from extract.normalize import ChunkTables, text_columns
 from extract.schema import BLOCK_TABLES, create_raw_schema
 
 
@@ -71,7 +71,7 @@ _INSERTS = {
 def known_addresses(con: duckdb.DuckDBPyConnection, chain_id: int, candidates: set[str]) -> set[str]:
     if not candidates:
         return set()
-    con.register("candidate_addresses", pa.table({"address": sorted(candidates)}))
+    con.register("candidate_addresses", text_columns({"address": sorted(candidates)}))
     try:
         rows = con.execute(
             "select c.address from candidate_addresses c join raw.addresses a "
@@ -110,7 +110,10 @@ def write_chunk(
             if code_flags:
                 con.register(
                     "chunk_codes",
-                    pa.table({"address": list(code_flags), "has_code": list(code_flags.values())}),
+                    {
+                        **text_columns({"address": list(code_flags)}),
+                        "has_code": np.array(list(code_flags.values()), dtype=bool),
+                    },
                 )
                 con.execute(
                     "insert into raw.addresses select $chain_id, c.address, c.has_code, $last "

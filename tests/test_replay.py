@@ -12,9 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import msgspec
 import pytest
 
-from extract.normalize import MalformedChunk, normalize_chunk
+from extract.normalize import ChunkTables, MalformedChunk, normalize_chunk
+from extract.rpc_types import Block, Receipt
 from extract.warehouse import connect, write_chunk
 
 FIXTURES = Path(__file__).parent / "fixtures" / "replay"
@@ -34,9 +36,16 @@ def expected_jsonl(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
+def normalize(blocks: list[dict], receipts: list[list[dict]]) -> ChunkTables:
+    """normalize_chunk on recorded answers, decoded into the shapes the RPC client gives it."""
+    return normalize_chunk(
+        msgspec.convert(blocks, list[Block]), msgspec.convert(receipts, list[list[Receipt]])
+    )
+
+
 def load(tmp_path: Path, blocks: list[dict], receipts: list[list[dict]]) -> duckdb.DuckDBPyConnection:
     con = connect(tmp_path / "replay.duckdb")
-    tables = normalize_chunk(blocks, receipts)
+    tables = normalize(blocks, receipts)
     numbers = [int(b["number"], 16) for b in blocks]
     write_chunk(con, CHAIN_ID, min(numbers), max(numbers), tables, {})
     return con
@@ -188,7 +197,7 @@ def test_rewriting_the_same_chunk_is_idempotent(tmp_path: Path) -> None:
     receipts = rpc_result(folder / "web3_response.eth_getBlockReceipts_483920.json")
     con = load(tmp_path, [block], [receipts])
     before = con.execute("select count(*) from raw.transactions").fetchall()
-    write_chunk(con, CHAIN_ID, 483920, 483920, normalize_chunk([block], [receipts]), {})
+    write_chunk(con, CHAIN_ID, 483920, 483920, normalize([block], [receipts]), {})
     assert con.execute("select count(*) from raw.transactions").fetchall() == before == [(4,)]
     assert con.execute("select count(*) from raw.blocks").fetchall() == [(1,)]
 
@@ -198,4 +207,13 @@ def test_a_missing_receipt_is_rejected_before_anything_is_written(tmp_path: Path
     block = rpc_result(folder / "web3_response.eth_getBlockByNumber_0x76250_true.json")
     receipts = rpc_result(folder / "web3_response.eth_getBlockReceipts_483920.json")
     with pytest.raises(MalformedChunk, match="receipts"):
-        normalize_chunk([block], [receipts[:-1]])
+        normalize([block], [receipts[:-1]])
+
+
+def test_event_topics_are_the_keccak_of_their_signatures() -> None:
+    from eth_utils import keccak
+
+    from extract import decode
+
+    for name, signature in decode.SIGNATURES.items():
+        assert getattr(decode, name) == "0x" + keccak(text=signature).hex(), name

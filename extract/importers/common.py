@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from chainseg.errors import UserError
-from extract.decode import decode_sales, decode_token_transfers
+from extract.decode import LogFields, decode_sales, decode_token_transfers
 from extract.schema import RAW_TABLES
 
 INT32_MAX = 2**31 - 1
@@ -523,25 +523,25 @@ def stored_blocks(
     return {int(n): (h, int(ts)) for n, h, ts in found}
 
 
-def log_dict(log: dict[str, Any]) -> dict[str, Any]:
-    """A log row as the JSON-RPC-shaped dict `extract.decode` reads."""
+def log_fields(log: dict[str, Any]) -> LogFields:
+    """A log row in the shape `extract.decode` reads."""
     topics = [log[f"topic{i}"] for i in range(4) if log[f"topic{i}"] is not None]
-    return {
-        "address": log["address"],
-        "topics": topics,
-        "data": log["data"],
-        "blockNumber": log["block_number"],
-        "transactionHash": log["transaction_hash"],
-        "logIndex": log["log_index"],
-    }
+    return LogFields(
+        address=log["address"],
+        topics=topics,
+        data=log["data"],
+        blockNumber=log["block_number"],
+        transactionHash=log["transaction_hash"],
+        logIndex=log["log_index"],
+    )
 
 
 def decode_logs(logs: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Token transfers and marketplace sales decoded from log rows, each with its block timestamp."""
     timestamps = {log["block_number"]: log["block_timestamp"] for log in logs}
-    dicts = [log_dict(log) for log in logs]
-    transfers = _rows(decode_token_transfers(dicts))
-    sales = _rows(decode_sales(dicts))
+    fields = [log_fields(log) for log in logs]
+    transfers = _rows(decode_token_transfers(fields))
+    sales = _rows(decode_sales(fields))
     for row in transfers:
         row["block_timestamp"] = timestamps[row["block_number"]]
     for row in sales:
