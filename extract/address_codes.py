@@ -39,14 +39,14 @@ class AddressCodes:
         self._tasks: set[asyncio.Task[dict[str, bool]]] = set()
         self._read_lock = asyncio.Lock()  # one query at a time on the reader cursor
 
-    async def ask(self, addresses: set[str]) -> PendingCodes:
+    async def ask(self, addresses: set[str], priority: int) -> PendingCodes:
         async with self._read_lock:
             known = await asyncio.to_thread(known_addresses, self._reader, self._chain_id, addresses)
         new = addresses - known
         answers = {self._asked[a] for a in new if a in self._asked}
         own = tuple(sorted(a for a in new if a not in self._asked))
         if own:
-            task = asyncio.create_task(code_flags(self._rpc, own))
+            task = asyncio.create_task(code_flags(self._rpc, own, priority))
             self._tasks.add(task)
             for address in own:
                 self._asked[address] = task
@@ -76,7 +76,9 @@ class AddressCodes:
         self._asked.clear()
 
 
-async def code_flags(rpc: RpcClient, addresses: Sequence[str]) -> dict[str, bool]:
+async def code_flags(rpc: RpcClient, addresses: Sequence[str], priority: int = 0) -> dict[str, bool]:
     # "latest", not the chunk's block: most nodes (and pruned devnets) keep no old state.
-    codes = await rpc.batch([("eth_getCode", [address, "latest"]) for address in addresses])
+    codes = await rpc.batch(
+        [("eth_getCode", [address, "latest"]) for address in addresses], priority=priority
+    )
     return {address: code not in (None, "0x", "0x0") for address, code in zip(addresses, codes, strict=True)}

@@ -127,9 +127,12 @@ async def _fetch_chunk(rpc: RpcClient, first: int, last: int, receipts_mode: lis
 async def _fetch_chunk_once(rpc: RpcClient, first: int, last: int, receipts_mode: list[str]) -> _Fetched:
     numbers = [hex(n) for n in range(first, last + 1)]
     # Blocks and block receipts only need the block numbers: ask for both at once.
-    requests = [rpc.batch([("eth_getBlockByNumber", [n, True]) for n in numbers], Block | None)]
+    # The chunk's first block is its requests' priority: the oldest chunk in flight is served first.
+    requests = [rpc.batch([("eth_getBlockByNumber", [n, True]) for n in numbers], Block | None, first)]
     if receipts_mode[0] == "block":
-        requests.append(rpc.batch([("eth_getBlockReceipts", [n]) for n in numbers], list[Receipt] | None))
+        requests.append(
+            rpc.batch([("eth_getBlockReceipts", [n]) for n in numbers], list[Receipt] | None, first)
+        )
     answers = await asyncio.gather(*requests, return_exceptions=True)
     no_block_receipts = (
         len(answers) == 2 and isinstance(answers[1], RpcError) and answers[1].code == METHOD_NOT_FOUND
@@ -146,7 +149,7 @@ async def _fetch_chunk_once(rpc: RpcClient, first: int, last: int, receipts_mode
     if receipts_mode[0] == "block":
         receipts = [answer or [] for answer in answers[1]]  # type: ignore[union-attr]
     else:
-        receipts = await _transaction_receipts(rpc, blocks)
+        receipts = await _transaction_receipts(rpc, blocks, first)
     tables = await asyncio.to_thread(normalize_chunk, blocks, receipts)
     for number, block in zip(range(first, last + 1), blocks, strict=True):
         if int(block.number, 16) != number:
@@ -157,10 +160,12 @@ async def _fetch_chunk_once(rpc: RpcClient, first: int, last: int, receipts_mode
     return _Fetched(first, last, tables, blocks[0].parentHash.lower())
 
 
-async def _transaction_receipts(rpc: RpcClient, blocks: list[Block]) -> list[list[Receipt | None]]:
+async def _transaction_receipts(
+    rpc: RpcClient, blocks: list[Block], priority: int
+) -> list[list[Receipt | None]]:
     """Receipts one call per transaction, for nodes without eth_getBlockReceipts."""
     hashes = [tx.hash for block in blocks for tx in block.transactions]
-    flat = await rpc.batch([("eth_getTransactionReceipt", [h]) for h in hashes], Receipt | None)
+    flat = await rpc.batch([("eth_getTransactionReceipt", [h]) for h in hashes], Receipt | None, priority)
     out, position = [], 0
     for block in blocks:
         count = len(block.transactions)
@@ -303,7 +308,7 @@ async def _fetch_and_ask(
     rpc: RpcClient, codes: AddressCodes, first: int, last: int, receipts_mode: list[str]
 ) -> _Fetched:
     fetched = await _fetch_chunk(rpc, first, last, receipts_mode)
-    fetched.codes = await codes.ask(fetched.tables.addresses)
+    fetched.codes = await codes.ask(fetched.tables.addresses, priority=first)
     return fetched
 
 

@@ -7,6 +7,8 @@ reaches an exception message, a log line or a repr: only `redact_url(url)` does.
 from __future__ import annotations
 
 import asyncio
+import heapq
+import itertools
 import logging
 import random
 import time
@@ -123,6 +125,40 @@ class _TokenBucket:
             await asyncio.sleep(-self._tokens / self._rate)
 
 
+class _Slots:
+    """At most `n` requests in flight; waiting ones are let in by priority (lower first), then in order.
+
+    The extractor fetches several chunks at once and gives each chunk's requests the chunk's first block
+    as priority, so the oldest chunk completes first and is written while the next ones are fetched,
+    instead of all of them finishing together at the end."""
+
+    def __init__(self, n: int) -> None:
+        self._free = n
+        self._waiting: list[tuple[int, int, asyncio.Future[None]]] = []
+        self._order = itertools.count()
+
+    async def acquire(self, priority: int) -> None:
+        if self._free > 0 and not self._waiting:
+            self._free -= 1
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._waiting, (priority, next(self._order), future))
+        try:
+            await future
+        except asyncio.CancelledError:
+            if future.done() and not future.cancelled():
+                self.release()  # the slot was handed over just before the cancellation: pass it on
+            raise
+
+    def release(self) -> None:
+        while self._waiting:
+            _, _, future = heapq.heappop(self._waiting)
+            if not future.done():  # a cancelled waiter is skipped
+                future.set_result(None)
+                return
+        self._free += 1
+
+
 class RpcClient:
     """Use as `async with RpcClient(url) as rpc:`; one client (one connection pool, one adaptive batch
     size, one concurrency limit) per node, shared by every coroutine that talks to that node."""
@@ -162,7 +198,7 @@ class RpcClient:
         self._resume_at = 0.0  # monotonic time before which no request is sent (a Retry-After)
         self._next_id = 1
         self._session: aiohttp.ClientSession | None = None
-        self._slots: asyncio.Semaphore | None = None
+        self._slots: _Slots | None = None
 
     def __repr__(self) -> str:
         return f"RpcClient({self._safe_url!r}, batch_size={self._batch_size})"
@@ -172,7 +208,7 @@ class RpcClient:
         self._session = aiohttp.ClientSession(
             connector=connector, timeout=aiohttp.ClientTimeout(total=self.timeout)
         )
-        self._slots = asyncio.Semaphore(self.concurrency)
+        self._slots = _Slots(self.concurrency)
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
@@ -184,16 +220,21 @@ class RpcClient:
         """One call, sent as a single JSON-RPC object (not a batch of one)."""
         return (await self._run([(method, params)], single=True, result_type=result_type))[0]
 
-    async def batch(self, calls: Sequence[tuple[str, list]], result_type: Any = Any) -> list[Any]:
+    async def batch(
+        self, calls: Sequence[tuple[str, list]], result_type: Any = Any, priority: int = 0
+    ) -> list[Any]:
         """Results in the order of `calls`; raises RpcError or RpcUnavailable if any call fails.
 
         `result_type` (e.g. `Block | None` from extract.rpc_types) decodes every result into that shape; an
-        answer that does not fit it is malformed and asked again. The default gives plain JSON values."""
+        answer that does not fit it is malformed and asked again. The default gives plain JSON values.
+        Requests waiting for a free connection go out lowest `priority` first."""
         if not calls:
             return []
-        return await self._run(calls, single=False, result_type=result_type)
+        return await self._run(calls, single=False, result_type=result_type, priority=priority)
 
-    async def _run(self, calls: Sequence[tuple[str, list]], single: bool, result_type: Any) -> list[Any]:
+    async def _run(
+        self, calls: Sequence[tuple[str, list]], single: bool, result_type: Any, priority: int = 0
+    ) -> list[Any]:
         if self._session is None:
             raise RuntimeError("use the client as `async with RpcClient(url) as client:`")
         out = [_PENDING] * len(calls)
@@ -203,9 +244,11 @@ class RpcClient:
         decoder = _decoder(result_type, single)
         workers = min(self.concurrency, -(-len(calls) // self._batch_size))
         if workers == 1:
-            await self._worker(calls, out, work, single, decoder)
+            await self._worker(calls, out, work, single, decoder, priority)
         else:
-            await _all_or_cancel([self._worker(calls, out, work, single, decoder) for _ in range(workers)])
+            await _all_or_cancel(
+                [self._worker(calls, out, work, single, decoder, priority) for _ in range(workers)]
+            )
         self.stats.calls += len(calls)
         return out
 
@@ -216,6 +259,7 @@ class RpcClient:
         work: deque,
         single: bool,
         decoder: msgspec.json.Decoder,
+        priority: int,
     ) -> None:
         while work:
             positions, attempts = work.popleft()
@@ -223,7 +267,7 @@ class RpcClient:
             if len(positions) > size:
                 work.appendleft((positions[size:], attempts))
                 positions = positions[:size]
-            failure = await self._attempt(calls, positions, out, single, decoder)
+            failure = await self._attempt(calls, positions, out, single, decoder, priority)
             if failure is None:
                 continue
             attempts += 1
@@ -257,6 +301,7 @@ class RpcClient:
         out: list[Any],
         single: bool,
         decoder: msgspec.json.Decoder,
+        priority: int,
     ) -> _Failure | None:
         """One HTTP request for `positions`: fills `out`, or says what to ask again; raises RpcError."""
         assert self._session is not None and self._slots is not None
@@ -280,7 +325,8 @@ class RpcClient:
         answer = b""
         retry_after_header: str | None = None
         problem: str | None = None
-        async with self._slots:
+        await self._slots.acquire(priority)
+        try:
             pause = self._resume_at - time.monotonic()
             if pause > 0:
                 await asyncio.sleep(pause)
@@ -303,6 +349,8 @@ class RpcClient:
             except (aiohttp.ClientError, OSError) as exc:
                 self.stats.connection_errors += 1
                 problem = f"connection failed ({type(exc).__name__})"
+        finally:
+            self._slots.release()
         if problem is not None:
             return self._failed(epoch, _Failure(positions, problem))
         if not 200 <= status < 300:

@@ -224,6 +224,46 @@ def test_unknown_method_raises_rpc_error_without_retrying(node: NodeInfo) -> Non
     assert int(chain_id, 16) == node.chain_id  # the client is still usable
 
 
+def test_waiting_requests_go_out_by_priority(node: NodeInfo) -> None:
+    """With one connection busy, a later request of lower priority number is sent before an earlier one."""
+
+    async def run(url: str) -> list[str]:
+        done: list[str] = []
+        async with RpcClient(url, concurrency=1) as client:
+
+            async def ask(name: str, priority: int) -> None:
+                await client.batch([("eth_getBlockByNumber", ["0x1", True])], priority=priority)
+                done.append(name)
+
+            first = asyncio.create_task(ask("holds the connection", 5))
+            await asyncio.sleep(0)  # it takes the only slot
+            await asyncio.gather(first, ask("asked early, priority 9", 9), ask("asked late, priority 1", 1))
+        return done
+
+    assert asyncio.run(run(node.url)) == [
+        "holds the connection",
+        "asked late, priority 1",
+        "asked early, priority 9",
+    ]
+
+
+def test_typed_results_that_do_not_fit_are_retried_as_malformed(node: NodeInfo) -> None:
+    """A result missing a field the extractor needs is a malformed answer: asked again, never returned."""
+    from extract.rpc_types import Block
+
+    async def run(url: str) -> RpcUnavailable:
+        async with RpcClient(url, max_attempts=2, backoff_base=0.01) as client:
+            with pytest.raises(RpcUnavailable) as info:
+                # eth_getBlockByNumber(n, false) lists transaction hashes, not transaction objects.
+                await client.batch([("eth_getBlockByNumber", ["0x1", False])], Block)
+            assert (await client.batch([("eth_getBlockByNumber", ["0x1", True])], Block))[0].number == "0x1"
+            assert client.stats.malformed == 2
+            return info.value
+
+    error = asyncio.run(run(node.url))
+    assert "expected shape" in str(error) and "transactions" in str(error)
+
+
 def test_rpc_unavailable_after_max_attempts(node: NodeInfo, workload: Calls) -> None:
     with FaultProxy(node.url) as proxy:
         proxy.down(60)  # longer than the retries last
