@@ -331,7 +331,9 @@ def ratio_line(label: str, ours: Run, other: Run | None, target: float) -> str:
     return f"{label:<36}{wall:>6.2f}  (work only {work:.2f})   target >= {target:.1f}: {verdict}"
 
 
-def report(tools: dict[str, Tool], scenario: str, last: int, seed_seconds: float, anvil_mb: float) -> None:
+def report(
+    tools: dict[str, Tool], label: str, last: int, seed_seconds: float, anvil_mb: float | None
+) -> None:
     best = {name: tool.best() for name, tool in tools.items() if tool.runs}
     if not best:
         print("no tool completed a run")
@@ -339,9 +341,9 @@ def report(tools: dict[str, Tool], scenario: str, last: int, seed_seconds: float
     reference = best.get("limit") or next(iter(best.values()))
     print()
     print(
-        f"scenario {scenario}: blocks 0..{last} ({reference.counts['blocks']:,} blocks, "
-        f"{reference.counts['transactions']:,} transactions, {reference.counts['logs']:,} logs); "
-        f"seeded in {seed_seconds:.1f} s"
+        f"{label}: blocks 0..{last} ({reference.counts['blocks']:,} blocks, "
+        f"{reference.counts['transactions']:,} transactions, {reference.counts['logs']:,} logs)"
+        + (f"; seeded in {seed_seconds:.1f} s" if seed_seconds else "")
     )
     header = f"{'tool':<14}{'wall s':>8}{'work s':>8}{'blocks/s':>10}{'tx/s':>10}{'logs/s':>10}"
     header += f"{'peak RSS MB':>13}"
@@ -372,7 +374,10 @@ def report(tools: dict[str, Tool], scenario: str, last: int, seed_seconds: float
         print(ratio_line("chainseg / limit", ours, best.get("limit"), 0.5))
         print("(ratios of throughput over the same blocks: the other tool's seconds / chainseg's seconds)")
     how = "GNU time -v, the tool's process" if GNU_TIME else "/proc polled every 50 ms, process tree summed"
-    print(f"peak RSS: {how}. anvil's peak RSS (VmHWM) over the whole run: {anvil_mb:,.0f} MB")
+    anvil = (
+        f"{anvil_mb:,.0f} MB" if anvil_mb is not None else "not measured (a node the benchmark did not start)"
+    )
+    print(f"peak RSS: {how}. anvil's peak RSS (VmHWM) over the whole run: {anvil}")
 
 
 def main() -> None:
@@ -384,6 +389,13 @@ def main() -> None:
     parser.add_argument("--etl-workers", type=int, default=8, help="ethereum-etl --max-workers")
     parser.add_argument("--etl-batch", type=int, default=100, help="ethereum-etl --batch-size")
     parser.add_argument("--cryo-chunk-size", type=int, default=0, help="cryo chunk_size (0: its default)")
+    parser.add_argument(
+        "--node",
+        metavar="URL",
+        help="measure on this already seeded local node (chain id 31337) instead of starting and seeding "
+        "one (`chainseg devnet up --chain-id 31337`, then `chainseg devnet seed --scenario large`): to "
+        "measure a big chain more than once without seeding it each time",
+    )
     parser.add_argument("--worker", choices=("chainseg", "limit"), help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--last", type=int, help=argparse.SUPPRESS)
@@ -409,7 +421,7 @@ def main() -> None:
 def bench(args: argparse.Namespace) -> None:
     from chainseg.config import DevnetConfig
     from devnet.jsonrpc import JsonRpc
-    from devnet.node import start_node, stop_node
+    from devnet.node import NodeInfo, start_node, stop_node
     from devnet.seeder import seed_chain
 
     VENVS.mkdir(exist_ok=True)
@@ -417,19 +429,30 @@ def bench(args: argparse.Namespace) -> None:
         tmp = Path(tmp_dir)
         logs = tmp / "logs"
         logs.mkdir()
-        node = start_node(
-            chain_id=CHAIN_ID,
-            log_path=logs / "anvil.log",
-            genesis_timestamp=DevnetConfig().genesis_timestamp,
-            die_with_parent=True,
-        )
+        node: NodeInfo | None = None
+        if args.node:
+            url, label, seed_seconds = args.node, "an already seeded node", 0.0
+            chain_id = int(JsonRpc(url).call("eth_chainId", []), 16)
+            if chain_id != CHAIN_ID:
+                sys.exit(
+                    f"the node reports chain id {chain_id}; the benchmark needs a devnet with {CHAIN_ID}"
+                )
+        else:
+            node = start_node(
+                chain_id=CHAIN_ID,
+                log_path=logs / "anvil.log",
+                genesis_timestamp=DevnetConfig().genesis_timestamp,
+                die_with_parent=True,
+            )
+            url, label = node.url, f"scenario {args.scenario}"
         try:
-            print(f"seeding scenario {args.scenario} on {node.url} ...", flush=True)
-            started = time.perf_counter()
-            seed_chain(node.url, args.scenario, args.seed, tmp / "state")
-            seed_seconds = time.perf_counter() - started
-            last = int(JsonRpc(node.url).call("eth_blockNumber", []), 16)
-            tools = build_tools(args, node.url, last, tmp)
+            if node is not None:
+                print(f"seeding scenario {args.scenario} on {node.url} ...", flush=True)
+                started = time.perf_counter()
+                seed_chain(node.url, args.scenario, args.seed, tmp / "state")
+                seed_seconds = time.perf_counter() - started
+            last = int(JsonRpc(url).call("eth_blockNumber", []), 16)
+            tools = build_tools(args, url, last, tmp)
             if "limit" in tools:
                 print("warm-up: one limit run (discarded)", flush=True)
                 with contextlib.suppress(RuntimeError):  # a failing limit is reported by its measured runs
@@ -445,10 +468,11 @@ def bench(args: argparse.Namespace) -> None:
                         continue
                     tools[name].runs.append(run)
                     print(f"{step}: {run.wall:.2f} s, {run.peak_mb:,.0f} MB", flush=True)
-            anvil_mb = anvil_peak_mb(node.pid)
+            anvil_mb = anvil_peak_mb(node.pid) if node is not None else None
         finally:
-            stop_node(node)
-        report(tools, args.scenario, last, seed_seconds, anvil_mb)
+            if node is not None:
+                stop_node(node)
+        report(tools, label, last, seed_seconds, anvil_mb)
 
 
 if __name__ == "__main__":
