@@ -58,6 +58,12 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument(
         "--no-unit-tests", action="store_true", help="skip dbt's unit tests (they check SQL, not data)"
     )
+    build.add_argument(
+        "--test-whole-tables",
+        action="store_true",
+        help="test every table whole; by default the tests of a model built incrementally look at the days "
+        "it rewrote",
+    )
 
     imports = commands.add_parser("import", help="load exported files (ethereum-etl, cryo, Dune nft.trades)")
     imports.add_argument("kind", choices=["ethereum-etl", "cryo", "dune-trades"], help="what made the files")
@@ -254,6 +260,7 @@ def _build(config: Config, args: argparse.Namespace) -> None:
         full_refresh=args.full_refresh,
         as_of=args.as_of,
         unit_tests=not args.no_unit_tests,
+        test_whole_tables=args.test_whole_tables,
     )
     print(
         f"dbt build as of {result.as_of}: {result.nodes} models and tests passed "

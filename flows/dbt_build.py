@@ -80,17 +80,21 @@ def build(
     full_refresh: bool = False,
     as_of: date | None = None,
     unit_tests: bool = True,
+    test_whole_tables: bool = False,
 ) -> BuildResult:
     """`dbt build` (all models, data tests and unit tests, or those `select`ed) as of `as_of`.
 
     unit_tests=False leaves out dbt's unit tests: they check the SQL on hand-written rows, not the data,
     so a nightly run on unchanged code gains nothing from them (the test suite runs them).
+    The data tests of a model built incrementally look at the days that build rewrote (the older days were
+    tested when they were written: dbt_project/macros/tests_window.sql); test_whole_tables=True tests
+    every table whole.
 
     Raises UserError with a one-line summary naming the failing nodes when any model or test fails.
     """
     as_of = as_of or default_as_of(config.warehouse_path)
     _require_warehouse(config.warehouse_path)
-    args = ["build", *_common_args(config, as_of)]
+    args = ["build", *_common_args(config, as_of, {"test_whole_tables": True} if test_whole_tables else {})]
     if select:
         args += ["--select", select]
     if full_refresh:
@@ -129,14 +133,14 @@ def _require_warehouse(warehouse: Path) -> None:
         raise UserError(f"the warehouse {warehouse} does not exist; run `chainseg extract` first")
 
 
-def _common_args(config: Config, as_of: date) -> list[str]:
+def _common_args(config: Config, as_of: date, extra_vars: dict[str, object] | None = None) -> list[str]:
     target_path, log_path = dbt_paths(config)
     return [
         "--project-dir", str(PROJECT_DIR),
         "--profiles-dir", str(PROJECT_DIR),
         "--target-path", str(target_path),
         "--log-path", str(log_path),
-        "--vars", json.dumps({"as_of": as_of.isoformat(), **config.marts.dbt_vars()}),
+        "--vars", json.dumps({"as_of": as_of.isoformat(), **config.marts.dbt_vars(), **(extra_vars or {})}),
         "--no-send-anonymous-usage-stats",  # also keeps dbt from writing .user.yml into the repository
         "--no-use-colors",
     ]  # fmt: skip

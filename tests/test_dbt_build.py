@@ -284,6 +284,40 @@ def test_incremental_run_drops_activity_that_vanished(built: Built, tmp_path: Pa
     assert _mart(copy) == [row for row in before if row[1] != built.extras.actor]
 
 
+def test_nightly_tests_look_at_the_rewritten_days_only(built: Built, tmp_path: Path) -> None:
+    """After an incremental build a model's data tests read the days it rewrote (the older ones were tested
+    when written); --test-whole-tables reads everything. A duplicate planted in an old day shows which."""
+    copy = tmp_path / "old-duplicate.duckdb"
+    shutil.copyfile(built.config.warehouse_path, copy)
+    with duckdb.connect(str(copy)) as con:
+        (oldest,) = con.execute("select min(day) from marts.wallet_activity_daily").fetchall()[0]
+        assert oldest < built.second.as_of - timedelta(days=3)  # outside the nightly window
+        con.execute(
+            "insert into marts.wallet_activity_daily select * from marts.wallet_activity_daily "
+            "where day = ? limit 1",
+            [oldest],
+        )
+    config = built.config.model_copy(update={"warehouse": copy})
+    build(config, select="wallet_activity_daily", as_of=built.second.as_of)  # passes: day not rewritten
+    window = (built.second.as_of - timedelta(days=3)).isoformat()
+    assert f"day >= cast('{window}' as date)" in _unique_test_sql(config, "wallet_activity_daily")
+    with pytest.raises(UserError) as caught:
+        build(config, select="wallet_activity_daily", as_of=built.second.as_of, test_whole_tables=True)
+    assert "unique_combination_of_columns_wallet_activity_daily" in str(caught.value)
+    # A full refresh rebuilds and tests everything: the planted row is gone and nothing is filtered.
+    build(config, select="wallet_activity_daily", as_of=built.second.as_of, full_refresh=True)
+    assert _mart(copy) == _mart(built.config.warehouse_path)
+    assert "dbt_subquery" not in _unique_test_sql(config, "wallet_activity_daily")
+
+
+def _unique_test_sql(config: Config, model: str) -> str:
+    """The SQL the last build ran for `model`'s unique_combination_of_columns test."""
+    results = json.loads((dbt_paths(config)[0] / "run_results.json").read_text())["results"]
+    prefix = f"test.chainseg.unique_combination_of_columns_{model}_"
+    (sql,) = [r["compiled_code"] for r in results if r["unique_id"].startswith(prefix)]
+    return sql
+
+
 def test_docs_describe_every_mart_column(built: Built) -> None:
     target = generate_docs(built.config)
     catalog = json.loads((target / "catalog.json").read_text())

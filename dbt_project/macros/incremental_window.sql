@@ -37,6 +37,9 @@
 {% macro delete_incremental_window(date_column) -%}
     {%- if is_incremental() -%}
         {%- set start = incremental_window_start(date_column) -%}
+        {%- if execute and start is not none -%}
+            {%- do tests_record_window(this, date_column, start) -%}
+        {%- endif -%}
         delete from {{ this }}
         {%- if start is not none %} where {{ date_column }} >= cast('{{ start }}' as date){% endif %}
     {%- endif -%}

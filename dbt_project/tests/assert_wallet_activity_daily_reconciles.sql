@@ -1,8 +1,11 @@
 -- The mart, however it was built (full refresh or nightly increments), adds up to the intermediate models
 -- it summarises, for every chain, over all days up to as_of and all wallets (addresses without code).
 -- Catches days an incremental run missed or counted twice. Rows returned: the measures that disagree.
+-- After an incremental build, over the days that build rewrote (macros/tests_window.sql): the days before
+-- were checked by the runs that wrote them.
 
 {%- set last_day = as_of_date() %}
+{%- set first_day = tests_first_day(ref('wallet_activity_daily')) %}
 
 with
 
@@ -19,28 +22,28 @@ contracts as (
 trades as (
 
     select * from {{ ref('int_wallet_trades') }}
-    where {{ timestamp_in_days('block_timestamp', none, last_day) }}
+    where {{ timestamp_in_days('block_timestamp', first_day, last_day) }}
 
 ),
 
 movements as (
 
     select * from {{ ref('int_wallet_token_movements') }}
-    where {{ timestamp_in_days('block_timestamp', none, last_day) }}
+    where {{ timestamp_in_days('block_timestamp', first_day, last_day) }}
 
 ),
 
 gas as (
 
     select * from {{ ref('int_wallet_gas_paid') }}
-    where {{ timestamp_in_days('block_timestamp', none, last_day) }}
+    where {{ timestamp_in_days('block_timestamp', first_day, last_day) }}
 
 ),
 
 native_transfers as (
 
     select * from {{ ref('int_wallet_native_transfers') }}
-    where {{ timestamp_in_days('block_timestamp', none, last_day) }}
+    where {{ timestamp_in_days('block_timestamp', first_day, last_day) }}
 
 ),
 
@@ -115,6 +118,7 @@ mart as (
         sum(native_value_spent_wei) as native_value_spent_wei
     from {{ ref('wallet_activity_daily') }}
     where day <= cast('{{ last_day }}' as date)
+    {%- if first_day is not none %} and day >= cast('{{ first_day }}' as date){% endif %}
     group by chain_id
 
 ),
