@@ -308,12 +308,21 @@ def test_nightly_tests_look_at_the_rewritten_days_only(built: Built, tmp_path: P
     build(config, select="wallet_activity_daily", as_of=built.second.as_of, full_refresh=True)
     assert _mart(copy) == _mart(built.config.warehouse_path)
     assert "dbt_subquery" not in _unique_test_sql(config, "wallet_activity_daily")
+    # token_holding_periods is incremental by token: its reconciliation tests take the tokens it recomputed.
+    build(config, select="token_holding_periods", as_of=built.second.as_of)
+    assert "changed_tokens" in _test_sql(config, "test.chainseg.assert_holdings_match_token_balances")
+    build(config, select="token_holding_periods", as_of=built.second.as_of, full_refresh=True)
+    assert "changed_tokens" not in _test_sql(config, "test.chainseg.assert_holdings_match_token_balances")
 
 
 def _unique_test_sql(config: Config, model: str) -> str:
     """The SQL the last build ran for `model`'s unique_combination_of_columns test."""
+    return _test_sql(config, f"test.chainseg.unique_combination_of_columns_{model}_")
+
+
+def _test_sql(config: Config, prefix: str) -> str:
+    """The SQL the last build ran for the one test whose unique id starts with `prefix`."""
     results = json.loads((dbt_paths(config)[0] / "run_results.json").read_text())["results"]
-    prefix = f"test.chainseg.unique_combination_of_columns_{model}_"
     (sql,) = [r["compiled_code"] for r in results if r["unique_id"].startswith(prefix)]
     return sql
 

@@ -14,3 +14,47 @@
         where is_open
     {%- endif -%}
 {%- endmacro %}
+
+
+{#-
+    The tokens an incremental run of token_holding_periods recomputes, from `first_day` ('YYYY-MM-DD') on:
+    an event in the window, or a stored row there (a rerun for an earlier date, an event gone in a reorg),
+    and every token known from imported trades only (an import can add trades of any age, and nothing tells
+    which are new). `holdings` is the stored table. Used by the model and by the holdings tests, which
+    check these tokens after an incremental run.
+-#}
+{% macro holdings_changed_tokens(first_day, holdings) -%}
+    {%- set window_start = "cast('" ~ first_day ~ " 00:00:00' as " ~ dbt.type_timestamp() ~ ")" -%}
+    select
+        chain_id,
+        collection_address,
+        token_id
+    from {{ ref('int_holding_events_unioned') }}
+    where
+        block_timestamp >= {{ window_start }}
+        or trade_only_source is not null
+
+    union
+
+    select
+        chain_id,
+        contract_address as collection_address,
+        token_id
+    from {{ holdings }}
+    where
+        acquired_at >= {{ window_start }}
+        or disposed_at >= {{ window_start }}
+{%- endmacro %}
+
+
+{#- `where exists` on the changed tokens, for a relation aliased `alias` with token columns named so. -#}
+{% macro holdings_in_changed_tokens(alias, collection_column='collection_address') -%}
+    exists (
+        select 1
+        from changed_tokens
+        where
+            changed_tokens.chain_id = {{ alias }}.chain_id
+            and changed_tokens.collection_address = {{ alias }}.{{ collection_column }}
+            and changed_tokens.token_id = {{ alias }}.token_id
+    )
+{%- endmacro %}

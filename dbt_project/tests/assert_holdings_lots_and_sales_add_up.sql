@@ -3,21 +3,39 @@
 -- Every disposal's rows take no more units than it moved, and a disposal whose units all came from
 -- observed lots has rows whose disposed_price_wei add up to its price (proceeds likewise).
 -- Rows returned: acquisitions or disposals that do not add up.
+-- After an incremental build, for the tokens that build recomputed (macros/tests_window.sql).
+
+{%- set first_day = tests_first_day(ref('token_holding_periods')) %}
 
 with
 
+{%- if first_day is not none %}
+
+changed_tokens as (
+
+    {{ holdings_changed_tokens(first_day, ref('token_holding_periods')) | indent(4) }}
+
+),
+{%- endif %}
+
 events as (
 
-    select * from {{ ref('int_holding_events_unioned') }}
+    select * from {{ ref('int_holding_events_unioned') }} as events
     where
         not is_self_transfer
         and amount > 0
+        {%- if first_day is not none %}
+        and {{ holdings_in_changed_tokens('events') }}
+        {%- endif %}
 
 ),
 
 holdings as (
 
-    select * from {{ ref('token_holding_periods') }}
+    select * from {{ ref('token_holding_periods') }} as holdings
+    {%- if first_day is not none %}
+    where {{ holdings_in_changed_tokens('holdings', 'contract_address') }}
+    {%- endif %}
 
 ),
 

@@ -3,13 +3,39 @@
 -- whose history the warehouse holds whole: no trades-only event, and a balance that never went below
 -- zero (a negative balance means the wallet's acquisition predates the extracted history).
 -- Also: an ERC-721 token has at most one open holding. Rows returned: the wallets and tokens that differ.
+-- After an incremental build, for the tokens that build recomputed (macros/tests_window.sql): the others'
+-- rows and movements are unchanged since the run that checked them.
+
+{%- set first_day = tests_first_day(ref('token_holding_periods')) %}
 
 with
 
+{%- if first_day is not none %}
+
+changed_tokens as (
+
+    {{ holdings_changed_tokens(first_day, ref('token_holding_periods')) | indent(4) }}
+
+),
+{%- endif %}
+
 movements as (
 
-    select * from {{ ref('int_wallet_token_movements') }}
-    where {{ timestamp_in_days('block_timestamp', none, as_of_date()) }}
+    select * from {{ ref('int_wallet_token_movements') }} as movements
+    where
+        {{ timestamp_in_days('block_timestamp', none, as_of_date()) }}
+        {%- if first_day is not none %}
+        and {{ holdings_in_changed_tokens('movements') }}
+        {%- endif %}
+
+),
+
+holdings as (
+
+    select * from {{ ref('token_holding_periods') }} as holdings
+    {%- if first_day is not none %}
+    where {{ holdings_in_changed_tokens('holdings', 'contract_address') }}
+    {%- endif %}
 
 ),
 
@@ -83,7 +109,7 @@ held as (
         contract_address as collection_address,
         token_id,
         sum(amount) as held_units
-    from {{ ref('token_holding_periods') }}
+    from holdings
     where is_open
     group by
         chain_id,
@@ -137,7 +163,7 @@ unique_tokens_held_twice as (
         token_id,
         cast(count(*) as {{ wei_type() }}) as balance,
         cast(null as {{ wei_type() }}) as held_units
-    from {{ ref('token_holding_periods') }}
+    from holdings
     where
         is_open
         and token_standard = 'erc721'

@@ -45,32 +45,12 @@ all_events as (
 ),
 
 {%- if first_day is not none %}
-{%- set window_start = "cast('" ~ first_day ~ " 00:00:00' as " ~ dbt.type_timestamp() ~ ")" %}
+{%- if execute %}{% do tests_record_window(this, none, first_day) %}{% endif %}
 
--- the tokens this run recomputes: an event in the window, or a stored row there (a rerun for an earlier
--- date, an event gone in a reorg), and every token known from imported trades only: an import can add
--- trades of any age, and nothing tells which are new
+-- the tokens this run recomputes (macros/holdings_incremental.sql)
 changed_tokens as (
 
-    select
-        chain_id,
-        collection_address,
-        token_id
-    from {{ ref('int_holding_events_unioned') }}
-    where
-        block_timestamp >= {{ window_start }}
-        or trade_only_source is not null
-
-    union
-
-    select
-        chain_id,
-        contract_address as collection_address,
-        token_id
-    from {{ this }}
-    where
-        acquired_at >= {{ window_start }}
-        or disposed_at >= {{ window_start }}
+    {{ holdings_changed_tokens(first_day, this) | indent(4) }}
 
 ),
 
