@@ -130,7 +130,7 @@ def _incremental_tables(db: Path) -> list[list[tuple]]:
         for table in (
             "intermediate.int_wallet_days_summarized", "intermediate.int_wallet_event_days_summed",
             "intermediate.int_token_mints_priced", "intermediate.int_wallet_transactions_ranked",
-            "marts.token_holding_periods",
+            "marts.token_holding_periods", "intermediate.int_holding_events_unioned",
             "intermediate.int_wallet_token_days_netted", "marts.ml_training_snapshots",
         )
     ]  # fmt: skip
@@ -260,7 +260,7 @@ def test_full_refresh_equals_incremental_and_reruns_agree(built: Built, tmp_path
     selected = (
         "int_wrapped_native_tokens int_wallet_token_movements wallet_activity_daily"
         " int_wallet_days_summarized int_wallet_event_days_summed int_wallet_token_days_netted"
-        " int_token_mints_priced int_wallet_transactions_ranked token_holding_periods"
+        " int_token_mints_priced int_wallet_transactions_ranked int_holding_events_unioned token_holding_periods"
         " ml_training_snapshots"
     )
     build(full, select=selected, full_refresh=True, as_of=built.second.as_of)

@@ -34,14 +34,21 @@
 {%- endmacro %}
 
 
-{% macro delete_incremental_window(date_column) -%}
+{#- `also_rewritten`: a predicate on rows the model rewrites on every run besides the window's days. -#}
+{% macro delete_incremental_window(date_column, also_rewritten=none) -%}
     {%- if is_incremental() -%}
         {%- set start = incremental_window_start(date_column) -%}
-        {%- if execute and start is not none -%}
-            {%- do tests_record_window(this, date_column, start) -%}
+        {%- if start is not none -%}
+            {%- set rewritten = date_column ~ " >= cast('" ~ start ~ "' as date)" -%}
+            {%- if also_rewritten -%}
+                {%- set rewritten = rewritten ~ ' or ' ~ also_rewritten -%}
+            {%- endif -%}
+            {%- if execute -%}
+                {%- do tests_record_window(this, rewritten, start) -%}
+            {%- endif -%}
         {%- endif -%}
         delete from {{ this }}
-        {%- if start is not none %} where {{ date_column }} >= cast('{{ start }}' as date){% endif %}
+        {%- if start is not none %} where {{ rewritten }}{% endif %}
     {%- endif -%}
 {%- endmacro %}
 

@@ -1,4 +1,11 @@
-{{ config(materialized='table') }}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook="{{ delete_incremental_window('block_date', 'trade_only_source is not null') }}",
+    )
+}}
 
 -- Everything that changes who holds an NFT, one row per wallet side, up to the end of as_of: the input of
 -- token_holding_periods.
@@ -19,24 +26,53 @@
 -- collection's extracted transfers show; a collection never seen on chain counts as ERC-1155 when any of
 -- its trades moved more than one unit, else as ERC-721.
 --
--- A table rebuilt each run (a collection's standard, for trades-only rows, comes from its whole history):
--- token_holding_periods and a dozen tests read it, and a view would be recomputed by each of them.
+-- Incremental: observed rows depend only on their own block, so a run rewrites the days from the window
+-- start on (macros/incremental_window.sql); trades-only rows depend on the whole history (an import can
+-- add sales of any age; a collection's standard comes from all its transfers), so every run rewrites all
+-- of them (few: only imported trades without transfers). A full refresh gives the same rows.
 
 {%- set last_day = as_of_date() %}
+{%- set first_day = incremental_window_start('block_date') if is_incremental() else none %}
 
 with
 
 movements as (
 
     select * from {{ ref('int_wallet_token_movements') }}
-    where {{ timestamp_in_days('block_timestamp', none, last_day) }}
+    where {{ timestamp_in_days('block_timestamp', first_day, last_day) }}
 
 ),
 
 sales as (
 
     select * from {{ ref('int_nft_sales_deduplicated') }}
-    where {{ timestamp_in_days('block_timestamp', none, last_day) }}
+    where {{ timestamp_in_days('block_timestamp', first_day, last_day) }}
+
+),
+
+imported_sales as (
+
+    select * from {{ ref('int_nft_sales_deduplicated') }}
+    where
+        data_source <> 'rpc'
+        and {{ timestamp_in_days('block_timestamp', none, last_day) }}
+
+),
+
+-- the extracted movements of the blocks holding an imported sale, of any day
+movements_beside_imported_sales as (
+
+    select all_movements.*
+    from {{ ref('int_wallet_token_movements') }} as all_movements
+    where
+        {{ timestamp_in_days('all_movements.block_timestamp', none, last_day) }}
+        and exists (
+            select 1
+            from imported_sales
+            where
+                imported_sales.chain_id = all_movements.chain_id
+                and imported_sales.block_number = all_movements.block_number
+        )
 
 ),
 
@@ -49,7 +85,7 @@ mints as (
         batch_index,
         mint_price_wei
     from {{ ref('int_token_mints_priced') }}
-    where {{ timestamp_in_days('block_timestamp', none, last_day) }}
+    where {{ timestamp_in_days('block_timestamp', first_day, last_day) }}
 
 ),
 
@@ -101,34 +137,43 @@ observed as (
 
 ),
 
-collection_standards as (
+trades_only as (
 
-    select
-        chain_id,
-        collection_address,
-        max(token_standard) as token_standard
-    from movements
-    group by
-        chain_id,
-        collection_address
+    select imported_sales.*
+    from imported_sales
+    where
+        not exists (
+            select 1
+            from movements_beside_imported_sales as movements
+            where
+                movements.chain_id = imported_sales.chain_id
+                and movements.block_number = imported_sales.block_number
+                and movements.transaction_hash = imported_sales.transaction_hash
+                and movements.collection_address = imported_sales.collection_address
+        )
 
 ),
 
-trades_only as (
+-- the standard each trades-only collection's extracted transfers show, over its whole history
+collection_standards as (
 
-    select sales.*
-    from sales
+    select
+        all_movements.chain_id,
+        all_movements.collection_address,
+        max(all_movements.token_standard) as token_standard
+    from {{ ref('int_wallet_token_movements') }} as all_movements
     where
-        sales.data_source <> 'rpc'
-        and not exists (
+        {{ timestamp_in_days('all_movements.block_timestamp', none, last_day) }}
+        and exists (
             select 1
-            from movements
+            from trades_only
             where
-                movements.chain_id = sales.chain_id
-                and movements.block_number = sales.block_number
-                and movements.transaction_hash = sales.transaction_hash
-                and movements.collection_address = sales.collection_address
+                trades_only.chain_id = all_movements.chain_id
+                and trades_only.collection_address = all_movements.collection_address
         )
+    group by
+        all_movements.chain_id,
+        all_movements.collection_address
 
 ),
 
