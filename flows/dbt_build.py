@@ -110,7 +110,7 @@ def build(
         raise UserError(_failure_summary("dbt build", outcome, results, failed, log_path / "dbt.log"))
     return BuildResult(
         as_of=as_of,
-        nodes=len(results),
+        nodes=sum(1 for _, kind, _ in results if kind != "operation"),  # not the on-run-start hook
         warnings=tuple(f"{kind} {name}" for status, kind, name in results if status == "warn"),
         elapsed_seconds=time.monotonic() - started,
         target_path=target_path,

@@ -91,8 +91,20 @@
 {%- endmacro %}
 
 
-{#- Pre-hook: delete the stale cutoffs (in the transaction of the model's insert). -#}
+{#- Pre-hook: delete the stale cutoffs (in the transaction of the model's insert), and tell the tests which
+    cutoffs this run writes (macros/tests_window.sql): the others were tested when they were written. -#}
 {% macro ml_snapshots_delete_stale() -%}
+    {%- if execute and is_incremental() -%}
+        {%- set to_build = ml_snapshot_cutoffs_to_build() -%}
+        {%- set rewritten -%}
+            {%- if to_build -%}
+                cutoff_date in ({% for cutoff in to_build %}cast('{{ cutoff }}' as date){{ ', ' if not loop.last }}{% endfor %})
+            {%- else -%}
+                1 = 0
+            {%- endif -%}
+        {%- endset -%}
+        {%- do tests_record_window(this, rewritten, (to_build | min) if to_build else as_of_date()) -%}
+    {%- endif -%}
     {%- set stale = ml_snapshot_cutoffs_stale(ml_snapshot_cutoffs_stored()) -%}
     {%- if stale -%}
         delete from {{ this }} where cutoff_date in (

@@ -6,6 +6,9 @@
 -- counts or sums differ, or that are on one side only.
 -- A fixed sixteenth of the wallets (address ending in 0) is checked: an error in the SQL shows on any
 -- sample, and the test then costs a sixteenth of a recomputation of every cutoff from raw.
+-- After an incremental build, the cutoffs that build wrote (macros/tests_window.sql).
+
+{%- set window = tests_window_of(ref('ml_training_snapshots')) %}
 
 with
 
@@ -15,6 +18,9 @@ cutoffs as (
         cutoff_date,
         cast(cutoff_date as {{ dbt.type_timestamp() }}) as cutoff_at
     from {{ ref('ml_training_snapshots') }}
+    {%- if window is not none and window[0] is not none %}
+    where {{ window[0] }}
+    {%- endif %}
 
 ),
 
@@ -88,7 +94,11 @@ sampled_snapshots as (
 
     select *
     from {{ ref('ml_training_snapshots') }}
-    where {{ dbt.right('wallet', 1) }} = '0'
+    where
+        {{ dbt.right('wallet', 1) }} = '0'
+        {%- if window is not none and window[0] is not none %}
+        and ({{ window[0] }})
+        {%- endif %}
 
 ),
 
