@@ -1,7 +1,9 @@
+{{ config(materialized='table') }}
+
 -- One row per (chain_id, wallet, collection) the wallet holds at the end of as_of: the tokens of the
 -- collection with a positive balance (a token's balance is the running sum of its movements,
 -- int_wallet_token_movements) and the units they add up to. Rule cohorts' holds_collection condition
--- reads it.
+-- reads it. A table: as a view every reader and test summed the whole movement history again.
 
 {%- set last_day = as_of_date() %}
 
