@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
@@ -20,6 +21,9 @@ from chainseg.errors import UserError
 from devnet.node import NodeInfo, node_chain_id, start_node, stop_node
 from devnet.state import clear_state, read_state, write_state
 from flows.chain_source import chain_url
+
+if TYPE_CHECKING:
+    import duckdb
 
 DEFAULT_SEED = 42
 
@@ -283,10 +287,29 @@ def _import(config: Config, args: argparse.Namespace) -> None:
     con = connect(config.warehouse_path)
     try:
         result = import_files(con, chain.chain_id, list(args.paths), args.kind)
+        built_through = _models_built_through(con)
     finally:
         con.close()
     written = ", ".join(f"{table} {rows:,}" for table, rows in result.tables.items())
     print(f"imported {args.kind} into chain {name} (id {chain.chain_id}): {written}")
+    if built_through is not None:
+        # Incremental builds recompute only their recent days: older imported rows would never arrive.
+        print(
+            f"the models were built through {built_through}; a plain `chainseg build` recomputes only the "
+            "last days, so run `chainseg build --full-refresh` to bring imported rows of older days into the "
+            "marts"
+        )
+
+
+def _models_built_through(con: duckdb.DuckDBPyConnection) -> date | None:
+    """The newest day of marts.wallet_activity_daily, or None when the models were never built."""
+    exists = con.execute(
+        "select count(*) from information_schema.tables "
+        "where table_schema = 'marts' and table_name = 'wallet_activity_daily'"
+    ).fetchall()[0][0]
+    if not exists:
+        return None
+    return con.execute("select max(day) from marts.wallet_activity_daily").fetchall()[0][0]
 
 
 _DEVNET = {"up": _devnet_up, "down": _devnet_down, "status": _devnet_status, "seed": _devnet_seed}

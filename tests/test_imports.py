@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -608,3 +610,28 @@ def test_missing_column_and_other_file_level_rejections(
     with pytest.raises(UserError, match=r"unknown import kind"):
         import_files(con, 1, JSONL_FILES, "etherscan")
     assert snapshot(con) == before
+
+
+def test_import_command_says_when_the_models_need_a_full_refresh(tmp_path: Path) -> None:
+    """Incremental builds recompute only their last days: after importing into a warehouse whose models
+    were built, the command says a full refresh brings the imported rows in; before any build it does not."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    config = tmp_path / "chainseg.yml"
+    config.write_text(
+        f"state_dir: {tmp_path / 'state'}\nwarehouse: {warehouse}\n"
+        "chains:\n  ethereum:\n    chain_id: 1\ndefault_chain: ethereum\n"
+    )
+    command = [str(Path(sys.executable).with_name("chainseg")), "--config", str(config), "import"]
+    first = subprocess.run(
+        [*command, "dune-trades", str(DUNE / "nft_trades.csv")], capture_output=True, text=True
+    )
+    assert first.returncode == 0, first.stderr
+    assert "imported dune-trades" in first.stdout and "--full-refresh" not in first.stdout
+    with duckdb.connect(str(warehouse)) as db:  # what `chainseg build` leaves: the marts, through a day
+        db.execute("create schema marts")
+        db.execute("create table marts.wallet_activity_daily as select date '2026-01-31' as day")
+    again = subprocess.run(
+        [*command, "dune-trades", str(DUNE / "nft_trades.csv")], capture_output=True, text=True
+    )
+    assert again.returncode == 0, again.stderr
+    assert "built through 2026-01-31" in again.stdout and "chainseg build --full-refresh" in again.stdout
