@@ -58,3 +58,27 @@
             and changed_tokens.token_id = {{ alias }}.token_id
     )
 {%- endmacro %}
+
+
+{#-
+    The holdings tests' common CTEs: `changed_tokens` (only after an incremental build, `first_day` not
+    none) and `holdings`, token_holding_periods narrowed to those tokens. Ends with a comma.
+-#}
+{% macro holdings_tested_rows(first_day) -%}
+    {%- if first_day is not none %}
+changed_tokens as (
+
+    {{ holdings_changed_tokens(first_day, ref('token_holding_periods')) | indent(4) }}
+
+),
+    {%- endif %}
+
+holdings as (
+
+    select * from {{ ref('token_holding_periods') }} as holdings
+    {%- if first_day is not none %}
+    where {{ holdings_in_changed_tokens('holdings', 'contract_address') }}
+    {%- endif %}
+
+),
+{%- endmacro %}

@@ -78,8 +78,8 @@
 
 
 {#- The wanted cutoffs the table lacks once the stale ones are gone, newest first. -#}
-{% macro ml_snapshot_cutoffs_to_build() -%}
-    {%- set stored = ml_snapshot_cutoffs_stored() -%}
+{% macro ml_snapshot_cutoffs_to_build(stored=none) -%}
+    {%- set stored = ml_snapshot_cutoffs_stored() if stored is none else stored -%}
     {%- set stale = ml_snapshot_cutoffs_stale(stored) -%}
     {%- set missing = [] -%}
     {%- for cutoff in ml_snapshot_cutoffs() -%}
@@ -94,8 +94,9 @@
 {#- Pre-hook: delete the stale cutoffs (in the transaction of the model's insert), and tell the tests which
     cutoffs this run writes (macros/tests_window.sql): the others were tested when they were written. -#}
 {% macro ml_snapshots_delete_stale() -%}
+    {%- set stored = ml_snapshot_cutoffs_stored() -%}
     {%- if execute and is_incremental() -%}
-        {%- set to_build = ml_snapshot_cutoffs_to_build() -%}
+        {%- set to_build = ml_snapshot_cutoffs_to_build(stored) -%}
         {%- set rewritten -%}
             {%- if to_build -%}
                 cutoff_date in ({% for cutoff in to_build %}cast('{{ cutoff }}' as date){{ ', ' if not loop.last }}{% endfor %})
@@ -105,7 +106,7 @@
         {%- endset -%}
         {%- do tests_record_window(this, rewritten, (to_build | min) if to_build else as_of_date()) -%}
     {%- endif -%}
-    {%- set stale = ml_snapshot_cutoffs_stale(ml_snapshot_cutoffs_stored()) -%}
+    {%- set stale = ml_snapshot_cutoffs_stale(stored) -%}
     {%- if stale -%}
         delete from {{ this }} where cutoff_date in (
             {%- for cutoff in stale %}cast('{{ cutoff }}' as date){{ ', ' if not loop.last }}{% endfor -%}

@@ -10,14 +10,7 @@
 
 with
 
-{%- if first_day is not none %}
-
-changed_tokens as (
-
-    {{ holdings_changed_tokens(first_day, ref('token_holding_periods')) | indent(4) }}
-
-),
-{%- endif %}
+{{ holdings_tested_rows(first_day) }}
 
 movements as (
 
@@ -27,15 +20,6 @@ movements as (
         {%- if first_day is not none %}
         and {{ holdings_in_changed_tokens('movements') }}
         {%- endif %}
-
-),
-
-holdings as (
-
-    select * from {{ ref('token_holding_periods') }} as holdings
-    {%- if first_day is not none %}
-    where {{ holdings_in_changed_tokens('holdings', 'contract_address') }}
-    {%- endif %}
 
 ),
 
