@@ -132,6 +132,7 @@ def _incremental_tables(db: Path) -> list[list[tuple]]:
             "intermediate.int_token_mints_priced", "intermediate.int_wallet_transactions_ranked",
             "marts.token_holding_periods", "intermediate.int_holding_events_unioned",
             "intermediate.int_wallet_token_days_netted", "marts.ml_training_snapshots",
+            "intermediate.int_nft_sales_deduplicated", "intermediate.int_wallet_trades",
         )
     ]  # fmt: skip
     return [wrapped, movements, _mart(db), *others]
@@ -258,7 +259,8 @@ def test_full_refresh_equals_incremental_and_reruns_agree(built: Built, tmp_path
     shutil.copyfile(built.config.warehouse_path, copy)
     full = built.config.model_copy(update={"warehouse": copy})
     selected = (
-        "int_wrapped_native_tokens int_wallet_token_movements wallet_activity_daily"
+        "int_wrapped_native_tokens int_nft_sales_deduplicated int_wallet_trades"
+        " int_wallet_token_movements wallet_activity_daily"
         " int_wallet_days_summarized int_wallet_event_days_summed int_wallet_token_days_netted"
         " int_token_mints_priced int_wallet_transactions_ranked int_holding_events_unioned"
         " token_holding_periods ml_training_snapshots"
@@ -316,6 +318,25 @@ def test_nightly_tests_look_at_the_rewritten_days_only(built: Built, tmp_path: P
     assert "changed_tokens" not in _test_sql(config, "test.chainseg.assert_holdings_match_token_balances")
 
 
+def test_nightly_source_tests_look_at_the_raw_window_only(built: Built, tmp_path: Path) -> None:
+    """Sources and the views over them have no rewritten rows of their own: on a nightly build their tests
+    read the night's raw window (from the earlier of as_of - lookback and the newest built day); a full
+    refresh or --test-whole-tables reads everything. A duplicate block planted far back shows which."""
+    copy = tmp_path / "old-duplicate-block.duckdb"
+    shutil.copyfile(built.config.warehouse_path, copy)
+    with duckdb.connect(str(copy)) as con:
+        con.execute("insert into raw.blocks select * from raw.blocks order by block_number limit 1")
+    config = built.config.model_copy(update={"warehouse": copy})
+    build(config, select="source:raw.blocks", as_of=built.second.as_of)  # passes: the block is old
+    window = (built.second.as_of - timedelta(days=3)).isoformat()
+    sql = _test_sql(config, "test.chainseg.source_unique_combination_of_columns_raw_blocks_")
+    assert f"\"timestamp\" >= cast('{window} 00:00:00' as timestamp)" in sql
+    for whole in ({"test_whole_tables": True}, {"full_refresh": True}):
+        with pytest.raises(UserError) as caught:
+            build(config, select="source:raw.blocks", as_of=built.second.as_of, **whole)
+        assert "source_unique_combination_of_columns_raw_blocks" in str(caught.value)
+
+
 def _unique_test_sql(config: Config, model: str) -> str:
     """The SQL the last build ran for `model`'s unique_combination_of_columns test."""
     return _test_sql(config, f"test.chainseg.unique_combination_of_columns_{model}_")
@@ -368,7 +389,10 @@ def test_command_line_build(built: Built, tmp_path: Path) -> None:
     kinds = {result["unique_id"].split(".")[0] for result in results}
     assert kinds == {"model", "test", "operation"}  # the unit test is left out; operation: on-run-start
     with duckdb.connect(str(copy)) as con:
-        con.execute("insert into raw.transactions select * from raw.transactions limit 1")
+        # the newest transaction: a nightly build tests the raw window (macros/tests_window.sql)
+        con.execute(
+            "insert into raw.transactions select * from raw.transactions order by block_number desc limit 1"
+        )
     done = subprocess.run([*chainseg, "--select", "stg_raw__transactions"], capture_output=True, text=True)
     assert done.returncode == 2
     assert done.stderr.startswith("chainseg: error: dbt build failed: 1 of ") and done.stderr.count("\n") == 1
@@ -378,7 +402,9 @@ def test_a_failing_test_names_itself(built: Built, tmp_path: Path) -> None:
     broken = tmp_path / "broken.duckdb"
     shutil.copyfile(built.config.warehouse_path, broken)
     with duckdb.connect(str(broken)) as con:
-        con.execute("insert into raw.blocks select * from raw.blocks where block_number = 1")
+        con.execute(  # the newest block: a nightly build tests the raw window
+            "insert into raw.blocks select * from raw.blocks order by block_number desc limit 1"
+        )
     config = built.config.model_copy(update={"warehouse": broken})
     with pytest.raises(UserError) as caught:
         build(config, select="source:raw.blocks")

@@ -352,7 +352,11 @@ def test_trades_only_positions_end_left_unobserved(built: Built, tmp_path: Path)
                  names[buyer], ZERO, str(price), float(price)],
             )  # fmt: skip
     imported = built.config.model_copy(update={"warehouse": copy})
-    _build(imported, "int_holding_events_unioned token_holding_periods", as_of=built.second.as_of)
+    _build(
+        imported,
+        "int_nft_sales_deduplicated int_wallet_trades int_holding_events_unioned token_holding_periods",
+        as_of=built.second.as_of,
+    )
     rows = {r["wallet"]: r for r in _holdings(copy) if r["contract_address"] == collection}
     assert rows.keys() == {names["b"], names["d"], names["e"]}
     b, d, e = rows[names["b"]], rows[names["d"]], rows[names["e"]]
@@ -366,6 +370,15 @@ def test_trades_only_positions_end_left_unobserved(built: Built, tmp_path: Path)
     # every other row is unchanged
     others = [r for r in _holdings(copy) if r["contract_address"] != collection]
     assert sorted(map(repr, others)) == sorted(map(repr, _holdings(built.db)))
+    # the old imported sales reached the incrementally built sales tables as a full refresh has them
+    sales_tables = ("intermediate.int_nft_sales_deduplicated", "intermediate.int_wallet_trades")
+    nightly = [_table(copy, name) for name in sales_tables]
+    assert sum(row[1] in (100, 200, 300) and "dune" in row for row in nightly[0]) == 3
+    refreshed = tmp_path / "refreshed.duckdb"
+    shutil.copyfile(copy, refreshed)
+    full = built.config.model_copy(update={"warehouse": refreshed})
+    _build(full, "int_nft_sales_deduplicated int_wallet_trades", full_refresh=True, as_of=built.second.as_of)
+    assert [_table(refreshed, name) for name in sales_tables] == nightly
 
 
 def test_flippers_hold_shorter_than_collectors(built: Built) -> None:

@@ -12,6 +12,16 @@
     token_holding_periods, incremental by token, records its window without a predicate: its generic
     tests stay whole, and the holdings tests check the tokens it recomputed (holdings_changed_tokens).
 
+    Sources and views over them (staging, and the intermediate views) have no window of their own: a view
+    recomputes its rows on every read. Those that name a time column in their meta
+    (`tests_window_column`) are narrowed to the night's raw window instead: rows at or after the earlier
+    of as_of - lookback_days and the newest day of wallet_activity_daily (the mart every night builds from
+    raw), the same first day the incremental models rebuild from. The rows before it were in the raw
+    tables, and tested, when earlier nights ran; extraction only replaces blocks above a reorg's fork point,
+    which lies within the lookback. Data imported for older days is not re-tested this way: `chainseg
+    import` says to run a full refresh, which tests everything. Keys of these relations contain the block
+    (or a transaction hash, unique on a chain), so a key unique within the window is unique in the table.
+
     `--vars '{test_whole_tables: true}'` tests every table whole on an incremental run too.
 -#}
 
@@ -32,6 +42,80 @@
         window_start date
     );
     delete from {{ log }} where invocation_id <> '{{ invocation_id }}'
+    {%- set raw_start = tests_raw_window_start() if execute else none %}
+    {%- if raw_start is not none %};
+    delete from {{ log }} where relation_name = '{{ tests_raw_window_key() }}';
+    insert into {{ log }} values (
+        '{{ invocation_id }}', '{{ tests_raw_window_key() }}', null, cast('{{ raw_start }}' as date)
+    )
+    {%- endif %}
+{%- endmacro %}
+
+
+{% macro tests_raw_window_key() -%}
+    {{- return('(raw window)') -}}
+{%- endmacro %}
+
+
+{#- The night's raw window's first day, 'YYYY-MM-DD', or none: a full refresh, a first build, or
+    test_whole_tables. Computed at on-run-start, before wallet_activity_daily is rebuilt. -#}
+{% macro tests_raw_window_start() -%}
+    {%- if flags.FULL_REFRESH or var('test_whole_tables', false) -%}
+        {{- return(none) -}}
+    {%- endif -%}
+    {%- set node = graph.nodes.get('model.chainseg.wallet_activity_daily') -%}
+    {%- set built = adapter.get_relation(database=node.database, schema=node.schema, identifier=node.alias)
+        if node is not none else none -%}
+    {%- if built is none -%}
+        {{- return(none) -}}
+    {%- endif -%}
+    {%- set newest = run_query('select cast(max(day) as varchar) from ' ~ built).columns[0].values()[0] -%}
+    {%- if newest is none -%}
+        {{- return(none) -}}
+    {%- endif -%}
+    {%- set start = modules.datetime.date.fromisoformat(as_of_date())
+        - modules.datetime.timedelta(days=var('lookback_days', 3) | int) -%}
+    {%- set newest = modules.datetime.date.fromisoformat(newest[:10]) -%}
+    {{- return((newest if newest < start else start).isoformat()) -}}
+{%- endmacro %}
+
+
+{#- The time column a source or view declares for the raw window (meta `tests_window_column`), or none. -#}
+{% macro tests_raw_window_column(relation) -%}
+    {%- set schema = (relation.schema or '') | lower -%}
+    {%- set identifier = (relation.identifier or '') | lower -%}
+    {%- for source in graph.sources.values() -%}
+        {%- if (source.schema | lower) == schema and ((source.identifier or source.name) | lower) == identifier -%}
+            {{- return(source.config.meta.get('tests_window_column') or source.meta.get('tests_window_column')) -}}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- for node in graph.nodes.values() -%}
+        {%- if node.resource_type == 'model' and node.config.materialized == 'view'
+            and (node.schema | lower) == schema and ((node.alias or node.name) | lower) == identifier -%}
+            {{- return(node.config.meta.get('tests_window_column') or node.meta.get('tests_window_column')) -}}
+        {%- endif -%}
+    {%- endfor -%}
+    {{- return(none) -}}
+{%- endmacro %}
+
+
+{#- A predicate narrowing `relation` to the night's raw window, or none. -#}
+{% macro tests_raw_window_filter(relation) -%}
+    {%- if not execute or var('test_whole_tables', false) or relation.identifier is none -%}
+        {{- return(none) -}}
+    {%- endif -%}
+    {%- set column = tests_raw_window_column(relation) -%}
+    {%- if not column -%}
+        {{- return(none) -}}
+    {%- endif -%}
+    {%- set rows = run_query(
+        "select cast(window_start as varchar) from " ~ tests_windows_relation()
+        ~ " where invocation_id = '" ~ invocation_id ~ "' and relation_name = '" ~ tests_raw_window_key() ~ "'"
+    ).rows -%}
+    {%- if rows | length == 0 -%}
+        {{- return(none) -}}
+    {%- endif -%}
+    {{- return(adapter.quote(column) ~ " >= cast('" ~ rows[0][0] ~ " 00:00:00' as " ~ dbt.type_timestamp() ~ ")") -}}
 {%- endmacro %}
 
 
@@ -84,6 +168,11 @@
     {%- set window = tests_window_of(relation) if relation is not string else none -%}
     {%- if window is not none and window[0] is not none -%}
         {%- do filters.append('(' ~ window[0] ~ ')') -%}
+    {%- elif window is none and relation is not string -%}
+        {%- set raw_filter = tests_raw_window_filter(relation) -%}
+        {%- if raw_filter -%}
+            {%- do filters.append('(' ~ raw_filter ~ ')') -%}
+        {%- endif -%}
     {%- endif -%}
     {%- if filters | length > 0 -%}
         {%- set filtered -%}
