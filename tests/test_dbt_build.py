@@ -314,8 +314,17 @@ def test_nightly_tests_look_at_the_rewritten_days_only(built: Built, tmp_path: P
     # token_holding_periods is incremental by token: its reconciliation tests take the tokens it recomputed.
     build(config, select="token_holding_periods", as_of=built.second.as_of)
     assert "changed_tokens" in _test_sql(config, "test.chainseg.assert_holdings_match_token_balances")
+    # its generic tests read those tokens' rows and the open positions it re-aged
+    assert "is_open or exists" in _unique_test_sql(config, "token_holding_periods")
+    with duckdb.connect(str(copy), read_only=True) as con:
+        (changed,) = con.execute("select count(*) from dbt_meta.holdings_changed_tokens").fetchall()[0]
+        (tokens,) = con.execute(
+            "select count(distinct (contract_address, token_id)) from marts.token_holding_periods"
+        ).fetchall()[0]
+    assert 0 < changed < tokens
     build(config, select="token_holding_periods", as_of=built.second.as_of, full_refresh=True)
     assert "changed_tokens" not in _test_sql(config, "test.chainseg.assert_holdings_match_token_balances")
+    assert "dbt_subquery" not in _unique_test_sql(config, "token_holding_periods")
 
 
 def test_nightly_source_tests_look_at_the_raw_window_only(built: Built, tmp_path: Path) -> None:

@@ -16,6 +16,49 @@
 {%- endmacro %}
 
 
+{#- The first day an incremental run of token_holding_periods looks at (macros/incremental_window.sql) on
+    its rows' newest event time, or none (empty target: everything). -#}
+{% macro holdings_window_start() -%}
+    {{- return(incremental_window_start('greatest(acquired_at, coalesce(disposed_at, acquired_at))')) -}}
+{%- endmacro %}
+
+
+{#- Where an incremental run keeps the tokens it recomputes, for itself and for the tests of this
+    invocation (dbt_meta, beside the tests' window log). -#}
+{% macro holdings_changed_tokens_relation() -%}
+    {{- return(api.Relation.create(database=target.database, schema='dbt_meta', identifier='holdings_changed_tokens')) -}}
+{%- endmacro %}
+
+
+{#-
+    Pre-hook of token_holding_periods on an incremental run: computes the changed tokens once, before the
+    stored rows change, into holdings_changed_tokens_relation(); the model recomputes those tokens and its
+    tests read them (the rows it rewrote: those tokens' rows, and every open position, re-aged).
+-#}
+{% macro holdings_save_changed_tokens() -%}
+    {%- if is_incremental() -%}
+        {%- set first_day = holdings_window_start() -%}
+        {%- if first_day is not none -%}
+            create or replace table {{ holdings_changed_tokens_relation() }} as
+            {{ holdings_changed_tokens(first_day, this) }}
+        {%- endif -%}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- The rows of token_holding_periods (named `identifier` in the query) an incremental run rewrote. -#}
+{% macro holdings_rewritten_rows(identifier) -%}
+    is_open or exists (
+        select 1
+        from {{ holdings_changed_tokens_relation() }} as changed_tokens
+        where
+            changed_tokens.chain_id = {{ identifier }}.chain_id
+            and changed_tokens.collection_address = {{ identifier }}.contract_address
+            and changed_tokens.token_id = {{ identifier }}.token_id
+    )
+{%- endmacro %}
+
+
 {#-
     The tokens an incremental run of token_holding_periods recomputes, from `first_day` ('YYYY-MM-DD') on:
     an event in the window, or a stored row there (a rerun for an earlier date, an event gone in a reorg),
@@ -62,13 +105,18 @@
 
 {#-
     The holdings tests' common CTEs: `changed_tokens` (only after an incremental build, `first_day` not
-    none) and `holdings`, token_holding_periods narrowed to those tokens. Ends with a comma.
+    none: the tokens that build recomputed) and `holdings`, token_holding_periods narrowed to those tokens.
+    Ends with a comma.
 -#}
 {% macro holdings_tested_rows(first_day) -%}
     {%- if first_day is not none %}
 changed_tokens as (
 
-    {{ holdings_changed_tokens(first_day, ref('token_holding_periods')) | indent(4) }}
+    select
+        chain_id,
+        collection_address,
+        token_id
+    from {{ holdings_changed_tokens_relation() }}
 
 ),
     {%- endif %}

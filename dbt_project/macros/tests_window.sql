@@ -9,8 +9,9 @@
     documents, narrows the tested relation to them. Everything else, and everything in a full refresh or a first build (no window is
     recorded then), is tested whole. A key that is unique within the rewritten days is unique in the table:
     every key of these models contains the day or a block that fixes it, and the older days did not change.
-    token_holding_periods, incremental by token, records its window without a predicate: its generic
-    tests stay whole, and the holdings tests check the tokens it recomputed (holdings_changed_tokens).
+    token_holding_periods, incremental by token, records as rewritten the rows of the tokens it recomputed
+    (saved in dbt_meta.holdings_changed_tokens by its pre-hook) and every open position (re-aged); the
+    holdings tests check those tokens (macros/holdings_incremental.sql).
 
     Sources and views over them (staging, and the intermediate views) have no window of their own: a view
     recomputes its rows on every read. Those that name a time column in their meta

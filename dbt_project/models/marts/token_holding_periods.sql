@@ -4,6 +4,7 @@
         incremental_strategy='delete+insert',
         unique_key=['chain_id', 'contract_address', 'token_id'],
         on_schema_change='fail',
+        pre_hook="{{ holdings_save_changed_tokens() }}",
         post_hook="{{ holdings_age_open_positions() }}",
     )
 }}
@@ -29,8 +30,7 @@
 {%- set as_of = as_of_date() %}
 {%- set end_of_as_of = (modules.datetime.date.fromisoformat(as_of)
     + modules.datetime.timedelta(days=1)).isoformat() ~ ' 00:00:00' %}
-{%- set first_day = incremental_window_start('greatest(acquired_at, coalesce(disposed_at, acquired_at))')
-    if is_incremental() else none %}
+{%- set first_day = holdings_window_start() if is_incremental() else none %}
 
 with
 
@@ -45,12 +45,16 @@ all_events as (
 ),
 
 {%- if first_day is not none %}
-{%- if execute %}{% do tests_record_window(this, none, first_day) %}{% endif %}
+{%- if execute %}{% do tests_record_window(this, holdings_rewritten_rows(this.identifier), first_day) %}{% endif %}
 
--- the tokens this run recomputes (macros/holdings_incremental.sql)
+-- the tokens this run recomputes, saved by the pre-hook (macros/holdings_incremental.sql)
 changed_tokens as (
 
-    {{ holdings_changed_tokens(first_day, this) | indent(4) }}
+    select
+        chain_id,
+        collection_address,
+        token_id
+    from {{ holdings_changed_tokens_relation() }}
 
 ),
 
