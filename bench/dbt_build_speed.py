@@ -5,7 +5,8 @@ In one run, on one generated warehouse (bench/synthetic_warehouse.py), each step
 1. `chainseg build --full-refresh` as of the last generated day: every model, data test and unit test;
 2. the limit: the same models' SQL, compiled by step 1, run directly in DuckDB without dbt (each model
    `create or replace table/view ... as <its compiled SQL>`, in dependency order, on a fresh copy of the
-   raw tables), so the ratio shows what dbt and its tests cost over the SQL itself;
+   raw tables; ml_training_snapshots' query once per cutoff step 1 stored, as its post-hook does), so the
+   ratio shows what dbt and its tests cost over the SQL itself;
 3. one new day moved into `raw` (what a nightly extraction adds), then `chainseg build` as of that day:
    the incremental path;
 4. the same as 3 without unit tests (`--exclude-resource-type unit_test`), what a production night needs:
@@ -94,6 +95,7 @@ def benchmark(args: argparse.Namespace) -> None:
 
     direct_dir = fresh_copy(pristine, work / "direct")
     shutil.copy(manifest, direct_dir / "manifest.json")
+    write_snapshot_cutoffs(dbt_dir / "warehouse" / pristine.name, direct_dir / "snapshot_cutoffs.json")
     print("2. the same models' SQL directly in DuckDB ...", flush=True)
     worker = [sys.executable, str(Path(__file__).resolve()), "--direct-sql", str(direct_dir)]
     direct_wall, peak = measure(worker, logs / "direct.log", direct_dir, limit)
@@ -225,6 +227,19 @@ def print_slowest(run_results: Path, count: int = 15) -> None:
         print(f"  {result['execution_time']:>7.1f} s  {result['status']:<7} {result['unique_id']}")
 
 
+def write_snapshot_cutoffs(warehouse: Path, path: Path) -> None:
+    """The cutoffs the full build stored in ml_training_snapshots, newest first, for the direct step: dbt
+    runs one query per cutoff (the model's select computes the newest, its post-hook inserts the others),
+    and the limit must do the same work."""
+    import duckdb
+
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        rows = con.execute(
+            "select distinct cast(cutoff_date as varchar) from marts.ml_training_snapshots order by 1 desc"
+        ).fetchall()
+    path.write_text(json.dumps([cutoff for (cutoff,) in rows]))
+
+
 def run_direct_sql(folder: Path) -> None:
     """Step 2's worker: every model of the manifest, in dependency order, as plain DuckDB statements."""
     import duckdb
@@ -252,6 +267,11 @@ def run_direct_sql(folder: Path) -> None:
         relation = node["relation_name"]
         con.execute(f'create schema if not exists "{node["schema"]}"')
         con.execute(f"create or replace {kind} {relation} as (\n{node['compiled_code']}\n)")
+        if node["name"] == "ml_training_snapshots":
+            # the compiled select is the newest cutoff's query; the same query for each older cutoff
+            newest, *older = json.loads((folder / "snapshot_cutoffs.json").read_text())
+            for cutoff in older:
+                con.execute(f"insert into {relation} {node['compiled_code'].replace(newest, cutoff)}")
     con.close()
     print(f"{len(ordered)} models in {time.perf_counter() - started:.1f} s")
 

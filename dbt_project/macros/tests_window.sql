@@ -64,7 +64,7 @@
     {%- if flags.FULL_REFRESH or var('test_whole_tables', false) -%}
         {{- return(none) -}}
     {%- endif -%}
-    {%- set node = graph.nodes.get('model.chainseg.wallet_activity_daily') -%}
+    {%- set node = graph.nodes.get('model.' ~ project_name ~ '.wallet_activity_daily') -%}
     {%- set built = adapter.get_relation(database=node.database, schema=node.schema, identifier=node.alias)
         if node is not none else none -%}
     {%- if built is none -%}
@@ -81,7 +81,8 @@
 {%- endmacro %}
 
 
-{#- The time column a source or view declares for the raw window (meta `tests_window_column`), or none. -#}
+{#- The time column a source or view declares for the raw window (meta `tests_window_column`), or none.
+    Looked up by unique id, not by scanning the graph: it runs for every test. -#}
 {% macro tests_raw_window_column(relation) -%}
     {%- set schema = (relation.schema or '') | lower -%}
     {%- set identifier = (relation.identifier or '') | lower -%}
@@ -90,33 +91,11 @@
             {{- return(source.config.meta.get('tests_window_column') or source.meta.get('tests_window_column')) -}}
         {%- endif -%}
     {%- endfor -%}
-    {%- for node in graph.nodes.values() -%}
-        {%- if node.resource_type == 'model' and node.config.materialized == 'view'
-            and (node.schema | lower) == schema and ((node.alias or node.name) | lower) == identifier -%}
-            {{- return(node.config.meta.get('tests_window_column') or node.meta.get('tests_window_column')) -}}
-        {%- endif -%}
-    {%- endfor -%}
+    {%- set node = graph.nodes.get('model.' ~ project_name ~ '.' ~ identifier) -%}
+    {%- if node is not none and node.config.materialized == 'view' and (node.schema | lower) == schema -%}
+        {{- return(node.config.meta.get('tests_window_column') or node.meta.get('tests_window_column')) -}}
+    {%- endif -%}
     {{- return(none) -}}
-{%- endmacro %}
-
-
-{#- A predicate narrowing `relation` to the night's raw window, or none. -#}
-{% macro tests_raw_window_filter(relation) -%}
-    {%- if not execute or var('test_whole_tables', false) or relation.identifier is none -%}
-        {{- return(none) -}}
-    {%- endif -%}
-    {%- set column = tests_raw_window_column(relation) -%}
-    {%- if not column -%}
-        {{- return(none) -}}
-    {%- endif -%}
-    {%- set rows = run_query(
-        "select cast(window_start as varchar) from " ~ tests_windows_relation()
-        ~ " where invocation_id = '" ~ invocation_id ~ "' and relation_name = '" ~ tests_raw_window_key() ~ "'"
-    ).rows -%}
-    {%- if rows | length == 0 -%}
-        {{- return(none) -}}
-    {%- endif -%}
-    {{- return(adapter.quote(column) ~ " >= cast('" ~ rows[0][0] ~ " 00:00:00' as " ~ dbt.type_timestamp() ~ ")") -}}
 {%- endmacro %}
 
 
@@ -133,6 +112,13 @@
 {%- endmacro %}
 
 
+{#- Whether the log exists: `dbt compile` and `dbt docs generate` render tests without running on-run-start. -#}
+{% macro tests_windows_logged() -%}
+    {%- set log = tests_windows_relation() -%}
+    {{- return(adapter.get_relation(database=log.database, schema=log.schema, identifier=log.identifier) is not none) -}}
+{%- endmacro %}
+
+
 {% macro tests_relation_key(relation) -%}
     {{- return((relation.schema ~ '.' ~ relation.identifier) | lower) -}}
 {%- endmacro %}
@@ -141,7 +127,8 @@
 {#- (predicate on the rewritten rows or none, window start 'YYYY-MM-DD') if `relation` was built
     incrementally in this invocation, else none. -#}
 {% macro tests_window_of(relation) -%}
-    {%- if not execute or var('test_whole_tables', false) or relation.identifier is none -%}
+    {%- if not execute or var('test_whole_tables', false) or relation.identifier is none
+        or not tests_windows_logged() -%}
         {{- return(none) -}}
     {%- endif -%}
     {%- set log = tests_windows_relation() -%}
@@ -166,14 +153,9 @@
     {%- if where -%}
         {%- do filters.append('(' ~ where ~ ')') -%}
     {%- endif -%}
-    {%- set window = tests_window_of(relation) if relation is not string else none -%}
-    {%- if window is not none and window[0] is not none -%}
-        {%- do filters.append('(' ~ window[0] ~ ')') -%}
-    {%- elif window is none and relation is not string -%}
-        {%- set raw_filter = tests_raw_window_filter(relation) -%}
-        {%- if raw_filter -%}
-            {%- do filters.append('(' ~ raw_filter ~ ')') -%}
-        {%- endif -%}
+    {%- set narrowed = tests_narrowing_predicate(relation) if relation is not string else none -%}
+    {%- if narrowed -%}
+        {%- do filters.append('(' ~ narrowed ~ ')') -%}
     {%- endif -%}
     {%- if filters | length > 0 -%}
         {%- set filtered -%}
@@ -182,4 +164,36 @@
         {{- return(filtered) -}}
     {%- endif -%}
     {{- return(relation) -}}
+{%- endmacro %}
+
+
+{#- The predicate a generic test of `relation` reads: the rows it rewrote if it was built incrementally in
+    this invocation (none when it recorded no predicate: tested whole), else the raw window when it is a
+    source or a view naming its time column, else none. One query to the log per test. -#}
+{% macro tests_narrowing_predicate(relation) -%}
+    {%- if not execute or var('test_whole_tables', false) or relation.identifier is none
+        or not tests_windows_logged() -%}
+        {{- return(none) -}}
+    {%- endif -%}
+    {%- set key = tests_relation_key(relation) -%}
+    {%- set logged = {} -%}
+    {%- for row in run_query(
+        "select relation_name, rewritten_rows, cast(window_start as varchar) from " ~ tests_windows_relation()
+        ~ " where invocation_id = '" ~ invocation_id ~ "' and relation_name in ('"
+        ~ key ~ "', '" ~ tests_raw_window_key() ~ "')"
+    ).rows -%}
+        {%- do logged.update({row[0]: (row[1], row[2])}) -%}
+    {%- endfor -%}
+    {%- if key in logged -%}
+        {{- return(logged[key][0]) -}}
+    {%- endif -%}
+    {%- if tests_raw_window_key() not in logged -%}
+        {{- return(none) -}}
+    {%- endif -%}
+    {%- set column = tests_raw_window_column(relation) -%}
+    {%- if not column -%}
+        {{- return(none) -}}
+    {%- endif -%}
+    {{- return(adapter.quote(column) ~ " >= cast('" ~ logged[tests_raw_window_key()][1] ~ " 00:00:00' as "
+        ~ dbt.type_timestamp() ~ ")") -}}
 {%- endmacro %}
