@@ -63,8 +63,8 @@
     The tokens an incremental run of token_holding_periods recomputes, from `first_day` ('YYYY-MM-DD') on:
     an event in the window, or a stored row there (a rerun for an earlier date, an event gone in a reorg),
     and every token known from imported trades only (an import can add trades of any age, and nothing tells
-    which are new). `holdings` is the stored table. Used by the model and by the holdings tests, which
-    check these tokens after an incremental run.
+    which are new). `holdings` is the stored table. Computed once per run by the model's pre-hook
+    (holdings_save_changed_tokens); the model and the holdings tests read what it saved.
 -#}
 {% macro holdings_changed_tokens(first_day, holdings) -%}
     {%- set window_start = "cast('" ~ first_day ~ " 00:00:00' as " ~ dbt.type_timestamp() ~ ")" -%}

@@ -11,17 +11,20 @@
       - as_of minus `lookback_days` (var, default 3): late-arriving and re-extracted days are rebuilt;
       - the newest day already stored: that day may have been only partly extracted at the last run, and
         days between the last run and this one (a skipped night) are filled.
-    An empty target gives None: rebuild everything.
+    An empty target gives None: rebuild everything. `relation` defaults to the model being built (this);
+    the tests' raw window passes wallet_activity_daily (macros/tests_window.sql).
 
     Days only depend on their own blocks, so rebuilding a window gives exactly the rows a full refresh
     gives for those days (tests/test_dbt_build.py builds both and compares).
 -#}
-{% macro incremental_window_start(date_column) -%}
+{% macro incremental_window_start(date_column, relation=none) -%}
     {%- set lookback = var('lookback_days', 3) | int -%}
     {%- set start = modules.datetime.date.fromisoformat(as_of_date())
         - modules.datetime.timedelta(days=lookback) -%}
     {%- if execute -%}
-        {%- set newest = run_query('select max(' ~ date_column ~ ') from ' ~ this).columns[0].values()[0] -%}
+        {%- set newest = run_query(
+            'select max(' ~ date_column ~ ') from ' ~ (relation if relation is not none else this)
+        ).columns[0].values()[0] -%}
         {%- if newest is none -%}
             {{- return(none) -}}
         {%- endif -%}

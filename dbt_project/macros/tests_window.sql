@@ -45,7 +45,6 @@
     delete from {{ log }} where invocation_id <> '{{ invocation_id }}'
     {%- set raw_start = tests_raw_window_start() if execute else none %}
     {%- if raw_start is not none %};
-    delete from {{ log }} where relation_name = '{{ tests_raw_window_key() }}';
     insert into {{ log }} values (
         '{{ invocation_id }}', '{{ tests_raw_window_key() }}', null, cast('{{ raw_start }}' as date)
     )
@@ -70,14 +69,7 @@
     {%- if built is none -%}
         {{- return(none) -}}
     {%- endif -%}
-    {%- set newest = run_query('select cast(max(day) as varchar) from ' ~ built).columns[0].values()[0] -%}
-    {%- if newest is none -%}
-        {{- return(none) -}}
-    {%- endif -%}
-    {%- set start = modules.datetime.date.fromisoformat(as_of_date())
-        - modules.datetime.timedelta(days=var('lookback_days', 3) | int) -%}
-    {%- set newest = modules.datetime.date.fromisoformat(newest[:10]) -%}
-    {{- return((newest if newest < start else start).isoformat()) -}}
+    {{- return(incremental_window_start('day', built)) -}}
 {%- endmacro %}
 
 
@@ -88,12 +80,12 @@
     {%- set identifier = (relation.identifier or '') | lower -%}
     {%- for source in graph.sources.values() -%}
         {%- if (source.schema | lower) == schema and ((source.identifier or source.name) | lower) == identifier -%}
-            {{- return(source.config.meta.get('tests_window_column') or source.meta.get('tests_window_column')) -}}
+            {{- return(source.config.meta.get('tests_window_column')) -}}
         {%- endif -%}
     {%- endfor -%}
     {%- set node = graph.nodes.get('model.' ~ project_name ~ '.' ~ identifier) -%}
     {%- if node is not none and node.config.materialized == 'view' and (node.schema | lower) == schema -%}
-        {{- return(node.config.meta.get('tests_window_column') or node.meta.get('tests_window_column')) -}}
+        {{- return(node.config.meta.get('tests_window_column')) -}}
     {%- endif -%}
     {{- return(none) -}}
 {%- endmacro %}
@@ -128,19 +120,29 @@
 {%- endmacro %}
 
 
+{#- What the log holds for this invocation under `keys`: {relation_name: (rewritten_rows, window_start)};
+    empty with test_whole_tables or where no log exists. -#}
+{% macro tests_logged(keys) -%}
+    {%- set logged = {} -%}
+    {%- if execute and not var('test_whole_tables', false) and tests_windows_logged() -%}
+        {%- for row in run_query(
+            "select relation_name, rewritten_rows, cast(window_start as varchar) from " ~ tests_windows_relation()
+            ~ " where invocation_id = '" ~ invocation_id ~ "' and relation_name in ('" ~ keys | join("', '") ~ "')"
+        ).rows -%}
+            {%- do logged.update({row[0]: (row[1], row[2])}) -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {{- return(logged) -}}
+{%- endmacro %}
+
+
 {#- (predicate on the rewritten rows or none, window start 'YYYY-MM-DD') if `relation` was built
     incrementally in this invocation, else none. -#}
 {% macro tests_window_of(relation) -%}
-    {%- if not execute or var('test_whole_tables', false) or relation.identifier is none
-        or not tests_windows_logged() -%}
+    {%- if relation.identifier is none -%}
         {{- return(none) -}}
     {%- endif -%}
-    {%- set log = tests_windows_relation() -%}
-    {%- set rows = run_query(
-        "select rewritten_rows, cast(window_start as varchar) from " ~ log
-        ~ " where invocation_id = '" ~ invocation_id ~ "' and relation_name = '" ~ tests_relation_key(relation) ~ "'"
-    ).rows -%}
-    {{- return((rows[0][0], rows[0][1]) if rows | length > 0 else none) -}}
+    {{- return(tests_logged([tests_relation_key(relation)]).get(tests_relation_key(relation))) -}}
 {%- endmacro %}
 
 
@@ -175,19 +177,11 @@
     this invocation (none when it recorded no predicate: tested whole), else the raw window when it is a
     source or a view naming its time column, else none. One query to the log per test. -#}
 {% macro tests_narrowing_predicate(relation) -%}
-    {%- if not execute or var('test_whole_tables', false) or relation.identifier is none
-        or not tests_windows_logged() -%}
+    {%- if relation.identifier is none -%}
         {{- return(none) -}}
     {%- endif -%}
     {%- set key = tests_relation_key(relation) -%}
-    {%- set logged = {} -%}
-    {%- for row in run_query(
-        "select relation_name, rewritten_rows, cast(window_start as varchar) from " ~ tests_windows_relation()
-        ~ " where invocation_id = '" ~ invocation_id ~ "' and relation_name in ('"
-        ~ key ~ "', '" ~ tests_raw_window_key() ~ "')"
-    ).rows -%}
-        {%- do logged.update({row[0]: (row[1], row[2])}) -%}
-    {%- endfor -%}
+    {%- set logged = tests_logged([key, tests_raw_window_key()]) -%}
     {%- if key in logged -%}
         {{- return(logged[key][0]) -}}
     {%- endif -%}
