@@ -4,6 +4,10 @@ msgspec decodes only the fields named here (a receipt's 512-byte logsBloom, a tr
 access list are skipped without becoming Python objects), about twice as fast as parsing everything into
 dicts, and an answer missing a field we need fails to decode, so it is retried like any other malformed
 answer instead of being written. Quantities stay 0x-hex text: DuckDB casts them on insert.
+
+The structs are not tracked by the cycle collector (`gc=False`) and their sequences are tuples (which it
+stops tracking too): a chunk decodes a few hundred thousand of them, none can be part of a cycle, and
+the collector's passes over them cost about a tenth of an extraction's time.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import msgspec
 T = TypeVar("T")
 
 
-class Envelope(msgspec.Struct, Generic[T]):
+class Envelope(msgspec.Struct, Generic[T], gc=False):
     """One JSON-RPC response object; `result` is UNSET when the node sent none (an error, or malformed)."""
 
     id: Any = None
@@ -23,9 +27,9 @@ class Envelope(msgspec.Struct, Generic[T]):
     error: Any = None
 
 
-class Log(msgspec.Struct):
+class Log(msgspec.Struct, gc=False):
     address: str
-    topics: list[str]
+    topics: tuple[str, ...]
     data: str
     blockNumber: str
     blockHash: str
@@ -34,9 +38,9 @@ class Log(msgspec.Struct):
     logIndex: str
 
 
-class Receipt(msgspec.Struct):
+class Receipt(msgspec.Struct, gc=False):
     transactionHash: str
-    logs: list[Log]
+    logs: tuple[Log, ...]
     gasUsed: str | None = None
     cumulativeGasUsed: str | None = None
     blockHash: str | None = None
@@ -45,7 +49,7 @@ class Receipt(msgspec.Struct):
     status: str | None = None  # absent before Byzantium
 
 
-class Transaction(msgspec.Struct, rename={"from_": "from"}):
+class Transaction(msgspec.Struct, rename={"from_": "from"}, gc=False):
     hash: str
     transactionIndex: str
     from_: str
@@ -60,12 +64,12 @@ class Transaction(msgspec.Struct, rename={"from_": "from"}):
     type: str | None = None
 
 
-class Block(msgspec.Struct):
+class Block(msgspec.Struct, gc=False):
     number: str
     hash: str
     parentHash: str
     timestamp: str
-    transactions: list[Transaction]
+    transactions: tuple[Transaction, ...]
     miner: str | None = None
     gasLimit: str | None = None
     gasUsed: str | None = None
