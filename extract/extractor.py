@@ -291,21 +291,21 @@ async def _extract_pass(
     # cost per chunk stay about the same on any chain), never above chunk_size blocks.
     size = min(settings.chunk_size, PROBE_BLOCKS)
 
-    def schedule() -> None:
+    def schedule(in_flight: int) -> None:
         nonlocal next_start
-        while len(pending) < settings.chunks_in_flight and next_start <= target:
+        while len(pending) < in_flight and next_start <= target:
             last = min(next_start + size - 1, target)
             pending.append(asyncio.create_task(_fetch_and_ask(rpc, codes, next_start, last, receipts_mode)))
             next_start = last + 1
 
     try:
-        schedule()
+        schedule(1)  # the probe alone: every chunk costs a commit, so none is cut at the probe's size
         while pending:
             fetched = await pending.popleft()
             counts = fetched.tables.counts()
             per_block = max(counts["transactions"] / max(counts["blocks"], 1), 0.1)
             size = max(1, min(settings.chunk_size, int(settings.chunk_transactions / per_block)))
-            schedule()  # fetch ahead while this chunk is written
+            schedule(settings.chunks_in_flight)  # fetch ahead while this chunk is written
             await _write(con, chain_id, fetched, codes)
             result.first_block = fetched.first if result.first_block is None else result.first_block
             result.last_block = fetched.last
