@@ -423,6 +423,27 @@ def test_a_failing_test_names_itself(built: Built, tmp_path: Path) -> None:
     assert str(dbt_paths(config)[1] / "dbt.log") in message and "\n" not in message
 
 
+def test_a_row_outside_its_transactions_block_is_an_orphan(built: Built, tmp_path: Path) -> None:
+    """The relationship tests from raw rows to their transaction match the block too, and read the parent
+    only over the child rows' block range: a sale copied into the block before its transaction's is
+    caught, and the narrowing shows in the SQL."""
+    broken = tmp_path / "sale-in-wrong-block.duckdb"
+    shutil.copyfile(built.config.warehouse_path, broken)
+    with duckdb.connect(str(broken)) as con:
+        con.execute(  # the newest sale (a nightly build tests the raw window), one block early
+            "insert into raw.nft_sales select * replace (block_number - 1 as block_number, "
+            "log_index + 100000 as log_index) from raw.nft_sales order by block_number desc limit 1"
+        )
+    config = built.config.model_copy(update={"warehouse": broken})
+    with pytest.raises(UserError) as caught:
+        build(config, select="stg_raw__nft_sales", as_of=built.second.as_of)
+    assert "composite_relationships_stg_raw__nft_sales_chain_id__transaction_hash__block_number" in str(
+        caught.value
+    )
+    sql = _test_sql(config, "test.chainseg.composite_relationships_stg_raw__nft_sales_")
+    assert "parent.block_number >= (select min(block_number) from child)" in sql
+
+
 def test_nothing_to_build_is_a_user_error(tmp_path: Path) -> None:
     config = Config(state_dir=tmp_path / "state", warehouse=tmp_path / "missing.duckdb")
     with pytest.raises(UserError, match="does not exist; run `chainseg extract` first"):
