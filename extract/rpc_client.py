@@ -19,10 +19,10 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-import aiohttp
 import msgspec
 import orjson
 
+from extract.http_post import HttpCutOff, HttpFailed, HttpPost
 from extract.rpc_types import Envelope
 
 log = logging.getLogger("chainseg.rpc")
@@ -40,7 +40,6 @@ RETRYABLE_RPC_ERRORS: dict[int, tuple[str, ...]] = {
 }
 RETRY_HTTP_STATUSES = frozenset({408, 429, 500, 502, 503, 504})  # plus any other 5xx
 GROW_AFTER = 10  # consecutive successful requests before the batch size grows by 25%
-_HEADERS = {"Content-Type": "application/json"}
 _PENDING: Any = object()  # marks a result slot not answered yet (None is a valid result)
 
 
@@ -197,24 +196,21 @@ class RpcClient:
         self._ok_streak = 0
         self._resume_at = 0.0  # monotonic time before which no request is sent (a Retry-After)
         self._next_id = 1
-        self._session: aiohttp.ClientSession | None = None
+        self._http: HttpPost | None = None
         self._slots: _Slots | None = None
 
     def __repr__(self) -> str:
         return f"RpcClient({self._safe_url!r}, batch_size={self._batch_size})"
 
     async def __aenter__(self) -> RpcClient:
-        connector = aiohttp.TCPConnector(limit=self.concurrency, limit_per_host=self.concurrency)
-        self._session = aiohttp.ClientSession(
-            connector=connector, timeout=aiohttp.ClientTimeout(total=self.timeout)
-        )
+        self._http = HttpPost(self._url, timeout=self.timeout, keep=self.concurrency)
         self._slots = _Slots(self.concurrency)
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        if self._http is not None:
+            await self._http.close()
+            self._http = None
 
     async def call(self, method: str, params: list, result_type: Any = Any) -> Any:
         """One call, sent as a single JSON-RPC object (not a batch of one)."""
@@ -235,7 +231,7 @@ class RpcClient:
     async def _run(
         self, calls: Sequence[tuple[str, list]], single: bool, result_type: Any, priority: int = 0
     ) -> list[Any]:
-        if self._session is None:
+        if self._http is None:
             raise RuntimeError("use the client as `async with RpcClient(url) as client:`")
         out = [_PENDING] * len(calls)
         # Work is taken from the front at the batch size current when a request is sent, so a size change
@@ -304,7 +300,7 @@ class RpcClient:
         priority: int,
     ) -> _Failure | None:
         """One HTTP request for `positions`: fills `out`, or says what to ask again; raises RpcError."""
-        assert self._session is not None and self._slots is not None
+        assert self._http is not None and self._slots is not None
         epoch = self._size_epoch  # the size these positions were cut at
         n = len(positions)
         first = self._next_id
@@ -331,24 +327,20 @@ class RpcClient:
             if pause > 0:
                 await asyncio.sleep(pause)
             self.stats.requests += 1
-            # No raise inside these handlers: the aiohttp exception (whose text includes the full URL)
-            # must not become the __context__ of anything we raise.
             try:
-                async with self._session.post(
-                    self._url, data=body, headers=_HEADERS, allow_redirects=False
-                ) as response:
-                    status = response.status
-                    retry_after_header = response.headers.get("Retry-After")
-                    answer = await response.read()
+                answered = await self._http.post(body)
+                status = answered.status
+                retry_after_header = answered.headers.get("retry-after")
+                answer = answered.body
             except TimeoutError:
                 self.stats.timeouts += 1
                 problem = f"no complete answer within {self.timeout:g}s"
-            except aiohttp.ClientPayloadError as exc:
+            except HttpCutOff as exc:
                 self.stats.connection_errors += 1
-                problem = f"answer cut off ({type(exc).__name__})"
-            except (aiohttp.ClientError, OSError) as exc:
+                problem = f"answer cut off ({exc})"
+            except HttpFailed as exc:
                 self.stats.connection_errors += 1
-                problem = f"connection failed ({type(exc).__name__})"
+                problem = f"connection failed ({exc})"
         finally:
             self._slots.release()
         if problem is not None:
