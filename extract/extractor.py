@@ -27,7 +27,7 @@ from extract.address_codes import AddressCodes, PendingCodes
 from extract.normalize import ChunkTables, MalformedChunk, normalize_chunk
 from extract.rpc_client import RpcClient, RpcError, RpcUnavailable, redact_url
 from extract.rpc_types import Block, Receipt
-from extract.warehouse import checkpoint, delete_above, fetch_one, write_chunk
+from extract.warehouse import begin_chunk, checkpoint, commit_chunk, delete_above, fetch_one
 
 log = logging.getLogger("chainseg.extract")
 METHOD_NOT_FOUND = -32601
@@ -344,6 +344,14 @@ async def _write(
                 f"block {fetched.first} does not build on the stored block {fetched.first - 1}"
             )
     assert fetched.codes is not None
-    flags = await codes.flags(fetched.codes)
-    await asyncio.to_thread(write_chunk, con, chain_id, fetched.first, fetched.last, fetched.tables, flags)
+    first, last = fetched.first, fetched.last
+    await asyncio.to_thread(begin_chunk, con, chain_id, first, last, fetched.tables)
+    try:
+        # The node's has-code answers are often still on their way: they are awaited only now, while
+        # the block tables are already written.
+        flags = await codes.flags(fetched.codes)
+        await asyncio.to_thread(commit_chunk, con, chain_id, first, last, flags)
+    except BaseException:
+        con.execute("rollback")  # also on cancellation: nothing of the chunk stays
+        raise
     codes.committed(fetched.codes)

@@ -92,6 +92,22 @@ def write_chunk(
     code_flags: dict[str, bool],
 ) -> None:
     """Replace blocks first..last of `chain_id` with `tables` and move the checkpoint, atomically."""
+    begin_chunk(con, chain_id, first, last, tables)
+    try:
+        commit_chunk(con, chain_id, first, last, code_flags)
+    except BaseException:
+        con.execute("rollback")
+        raise
+
+
+def begin_chunk(
+    con: duckdb.DuckDBPyConnection, chain_id: int, first: int, last: int, tables: ChunkTables
+) -> None:
+    """Open the chunk's transaction and replace its block range in the block tables. The caller must end
+    it with commit_chunk, or roll it back; on an error here it is rolled back already.
+
+    Two steps so that the extractor can write the tables while the node still answers which of the chunk's
+    new addresses hold code (commit_chunk needs those answers)."""
     views = {f"chunk_{name}": getattr(tables, name) for name in BLOCK_TABLES}
     for name, table in views.items():
         con.register(name, table)
@@ -107,38 +123,45 @@ def write_chunk(
                 )
             for table in BLOCK_TABLES:
                 con.execute(f"insert into raw.{table} {_INSERTS[table]}", {"chain_id": chain_id})
-            if code_flags:
-                con.register(
-                    "chunk_codes",
-                    {
-                        **text_columns({"address": list(code_flags)}),
-                        "has_code": np.array(list(code_flags.values()), dtype=bool),
-                    },
-                )
-                con.execute(
-                    "insert into raw.addresses select $chain_id, c.address, c.has_code, $last "
-                    "from chunk_codes c where not exists (select 1 from raw.addresses a "
-                    "where a.chain_id = $chain_id and a.address = c.address)",
-                    {"chain_id": chain_id, "last": last},
-                )
-                con.unregister("chunk_codes")
-            tip_hash = fetch_one(
-                con,
-                "select block_hash from raw.blocks where chain_id = ? and block_number = ?",
-                [chain_id, last],
-            )
-            if tip_hash is None:
-                raise RuntimeError(f"chunk {first}-{last} wrote no block {last}")
-            stored = checkpoint(con, chain_id)
-            if stored is None or last >= stored[0]:  # re-extracting an older range leaves the tip alone
-                set_checkpoint(con, chain_id, last, tip_hash[0])
-            con.execute("commit")
         except BaseException:
             con.execute("rollback")
             raise
     finally:
         for name in views:
             con.unregister(name)
+
+
+def commit_chunk(
+    con: duckdb.DuckDBPyConnection, chain_id: int, first: int, last: int, code_flags: dict[str, bool]
+) -> None:
+    """Record the chunk's new addresses, move the checkpoint and commit what begin_chunk wrote. On an error
+    the transaction stays open: the caller rolls it back."""
+    if code_flags:
+        con.register(
+            "chunk_codes",
+            {
+                **text_columns({"address": list(code_flags)}),
+                "has_code": np.array(list(code_flags.values()), dtype=bool),
+            },
+        )
+        try:
+            con.execute(
+                "insert into raw.addresses select $chain_id, c.address, c.has_code, $last "
+                "from chunk_codes c where not exists (select 1 from raw.addresses a "
+                "where a.chain_id = $chain_id and a.address = c.address)",
+                {"chain_id": chain_id, "last": last},
+            )
+        finally:
+            con.unregister("chunk_codes")
+    tip_hash = fetch_one(
+        con, "select block_hash from raw.blocks where chain_id = ? and block_number = ?", [chain_id, last]
+    )
+    if tip_hash is None:
+        raise RuntimeError(f"chunk {first}-{last} wrote no block {last}")
+    stored = checkpoint(con, chain_id)
+    if stored is None or last >= stored[0]:  # re-extracting an older range leaves the tip alone
+        set_checkpoint(con, chain_id, last, tip_hash[0])
+    con.execute("commit")
 
 
 def set_checkpoint(con: duckdb.DuckDBPyConnection, chain_id: int, last_block: int, last_hash: str) -> None:
