@@ -24,7 +24,7 @@ from chainseg.config import ChainConfig, ExtractConfig
 from chainseg.errors import UserError
 from chainseg.progress import Progress
 from extract.address_codes import AddressCodes, PendingCodes
-from extract.normalize import ChunkTables, MalformedChunk, normalize_chunk
+from extract.normalize import ChunkTables, MalformedChunk, concat_tables, normalize_chunk
 from extract.rpc_client import RpcClient, RpcError, RpcUnavailable, redact_url
 from extract.rpc_types import Block, Receipt
 from extract.warehouse import begin_chunk, checkpoint, commit_chunk, delete_above, fetch_one
@@ -128,13 +128,41 @@ async def _fetch_chunk(rpc: RpcClient, first: int, last: int, receipts_mode: lis
 
 
 async def _fetch_chunk_once(rpc: RpcClient, first: int, last: int, receipts_mode: list[str]) -> _Fetched:
+    # Asked for in pieces of one batch request each, every piece normalized as soon as it is in: the
+    # normalizing overlaps the fetching of the rest instead of following it (the last chunk's would
+    # otherwise all come after the node's last answer). The chunk's first block is every piece's priority:
+    # the oldest chunk in flight is served first, its pieces in order.
+    step = rpc.max_batch
+    pieces = await asyncio.gather(
+        *(
+            _fetch_piece(rpc, start, min(start + step - 1, last), first, receipts_mode)
+            for start in range(first, last + 1, step)
+        ),
+        return_exceptions=True,  # every piece ends before the chunk is retried: none keeps asking
+    )
+    for piece in pieces:
+        if isinstance(piece, BaseException):
+            raise piece
+    blocks = [block for piece_blocks, _ in pieces for block in piece_blocks]  # type: ignore[union-attr]
+    tables = concat_tables([tables for _, tables in pieces])  # type: ignore[misc]
+    for number, block in zip(range(first, last + 1), blocks, strict=True):
+        if int(block.number, 16) != number:
+            raise MalformedChunk(f"asked for block {number}, got {block.number}")
+    for previous, block in zip(blocks, blocks[1:], strict=False):
+        if block.parentHash != previous.hash:
+            raise ReorgDuringRun(f"block {block.number} does not build on the block before it")
+    return _Fetched(first, last, tables, blocks[0].parentHash.lower())
+
+
+async def _fetch_piece(
+    rpc: RpcClient, first: int, last: int, priority: int, receipts_mode: list[str]
+) -> tuple[list[Block], ChunkTables]:
     numbers = [hex(n) for n in range(first, last + 1)]
     # Blocks and block receipts only need the block numbers: ask for both at once.
-    # The chunk's first block is its requests' priority: the oldest chunk in flight is served first.
-    requests = [rpc.batch([("eth_getBlockByNumber", [n, True]) for n in numbers], Block | None, first)]
+    requests = [rpc.batch([("eth_getBlockByNumber", [n, True]) for n in numbers], Block | None, priority)]
     if receipts_mode[0] == "block":
         requests.append(
-            rpc.batch([("eth_getBlockReceipts", [n]) for n in numbers], list[Receipt] | None, first)
+            rpc.batch([("eth_getBlockReceipts", [n]) for n in numbers], list[Receipt] | None, priority)
         )
     answers = await asyncio.gather(*requests, return_exceptions=True)
     no_block_receipts = (
@@ -146,21 +174,14 @@ async def _fetch_chunk_once(rpc: RpcClient, first: int, last: int, receipts_mode
     blocks: list[Block] = answers[0]  # type: ignore[assignment]
     if any(block is None for block in blocks):
         raise MalformedChunk(f"the node has no block in {first}..{last} yet")
-    if no_block_receipts:
+    if no_block_receipts and receipts_mode[0] == "block":
         log.info("the node has no eth_getBlockReceipts; falling back to eth_getTransactionReceipt")
         receipts_mode[0] = "transaction"
-    if receipts_mode[0] == "block":
+    if len(answers) == 2 and not no_block_receipts:
         receipts = [answer or [] for answer in answers[1]]  # type: ignore[union-attr]
     else:
-        receipts = await _transaction_receipts(rpc, blocks, first)
-    tables = await asyncio.to_thread(normalize_chunk, blocks, receipts)
-    for number, block in zip(range(first, last + 1), blocks, strict=True):
-        if int(block.number, 16) != number:
-            raise MalformedChunk(f"asked for block {number}, got {block.number}")
-    for previous, block in zip(blocks, blocks[1:], strict=False):
-        if block.parentHash != previous.hash:
-            raise ReorgDuringRun(f"block {block.number} does not build on the block before it")
-    return _Fetched(first, last, tables, blocks[0].parentHash.lower())
+        receipts = await _transaction_receipts(rpc, blocks, priority)
+    return blocks, await asyncio.to_thread(normalize_chunk, blocks, receipts)
 
 
 async def _transaction_receipts(

@@ -40,6 +40,25 @@ class ChunkTables:
         return {name: row_count(getattr(self, name)) for name in ("blocks", "transactions", "logs")}
 
 
+def concat_tables(parts: list[ChunkTables]) -> ChunkTables:
+    """The tables of consecutive pieces of a chunk, as one."""
+    if len(parts) == 1:
+        return parts[0]
+
+    def concat(name: str) -> Columns:
+        tables = [getattr(part, name) for part in parts]
+        return {column: np.concatenate([table[column] for table in tables]) for column in tables[0]}
+
+    return ChunkTables(
+        blocks=concat("blocks"),
+        transactions=concat("transactions"),
+        logs=concat("logs"),
+        token_transfers=concat("token_transfers"),
+        nft_sales=concat("nft_sales"),
+        addresses=set().union(*(part.addresses for part in parts)),
+    )
+
+
 def row_count(columns: Columns) -> int:
     return len(next(iter(columns.values()))) if columns else 0
 
