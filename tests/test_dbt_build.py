@@ -314,8 +314,14 @@ def test_nightly_tests_look_at_the_rewritten_days_only(built: Built, tmp_path: P
     # token_holding_periods is incremental by token: its reconciliation tests take the tokens it recomputed.
     build(config, select="token_holding_periods", as_of=built.second.as_of)
     assert "changed_tokens" in _test_sql(config, "test.chainseg.assert_holdings_match_token_balances")
-    # its generic tests read those tokens' rows and the open positions it re-aged
-    assert "is_open or exists" in _unique_test_sql(config, "token_holding_periods")
+    # its generic tests read those tokens' rows and the open positions it re-aged; those reading no as_of
+    # column (the key, the links to movements: meta tests_rows: written) read the recomputed tokens only
+    assert "is_open or exists" in _test_sql(config, "test.chainseg.not_null_token_holding_periods_is_open")
+    for written_only in (
+        _unique_test_sql(config, "token_holding_periods"),
+        _test_sql(config, "test.chainseg.composite_relationships_token_holding_periods_chain_id__acquired_"),
+    ):
+        assert "exists (" in written_only and "is_open or" not in written_only
     with duckdb.connect(str(copy), read_only=True) as con:
         (changed,) = con.execute("select count(*) from dbt_meta.holdings_changed_tokens").fetchall()[0]
         (tokens,) = con.execute(

@@ -46,9 +46,17 @@
 {%- endmacro %}
 
 
-{#- The rows of token_holding_periods (named `identifier` in the query) an incremental run rewrote. -#}
+{#- The rows of token_holding_periods (named `identifier` in the query) an incremental run rewrote: those
+    it wrote (holdings_written_rows) and every open position, re-aged. -#}
 {% macro holdings_rewritten_rows(identifier) -%}
-    is_open or exists (
+    is_open or {{ holdings_written_rows(identifier) }}
+{%- endmacro %}
+
+
+{#- The rows an incremental run wrote: the changed tokens' rows. The other tokens' open positions only had
+    their as_of columns re-aged; tests of the other columns (keys, links to movements) skip them. -#}
+{% macro holdings_written_rows(identifier) -%}
+    exists (
         select 1
         from {{ holdings_changed_tokens_relation() }} as changed_tokens
         where

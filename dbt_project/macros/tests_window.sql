@@ -11,7 +11,9 @@
     every key of these models contains the day or a block that fixes it, and the older days did not change.
     token_holding_periods, incremental by token, records as rewritten the rows of the tokens it recomputed
     (saved in dbt_meta.holdings_changed_tokens by its pre-hook) and every open position (re-aged); the
-    holdings tests check those tokens (macros/holdings_incremental.sql).
+    holdings tests check those tokens (macros/holdings_incremental.sql). Its tests that read no as_of
+    column (the key, the links to movements) say `meta: {tests_rows: written}` and skip the open positions
+    of the other tokens: re-aging changed none of what they check.
 
     Sources and views over them (staging, and the intermediate views) have no window of their own: a view
     recomputes its rows on every read. Those that name a time column in their meta
@@ -91,12 +93,15 @@
 {%- endmacro %}
 
 
-{% macro tests_record_window(relation, rewritten_rows, window_start) -%}
+{#- `rows='written'`: a second, narrower predicate for tests whose config says `meta: {tests_rows: written}`:
+    the rows the run wrote, leaving out those it only re-aged (token_holding_periods' open positions). -#}
+{% macro tests_record_window(relation, rewritten_rows, window_start, rows='rewritten') -%}
     {%- set log = tests_windows_relation() -%}
+    {%- set key = tests_relation_key(relation, rows) -%}
     {%- call statement('tests_record_window') -%}
-        delete from {{ log }} where relation_name = '{{ tests_relation_key(relation) }}';
+        delete from {{ log }} where relation_name = '{{ key }}';
         insert into {{ log }} values (
-            '{{ invocation_id }}', '{{ tests_relation_key(relation) }}',
+            '{{ invocation_id }}', '{{ key }}',
             {{ "'" ~ rewritten_rows | replace("'", "''") ~ "'" if rewritten_rows else 'null' }},
             cast('{{ window_start }}' as date)
         )
@@ -115,8 +120,9 @@
 {%- endmacro %}
 
 
-{% macro tests_relation_key(relation) -%}
-    {{- return((relation.schema ~ '.' ~ relation.identifier) | lower) -}}
+{% macro tests_relation_key(relation, rows='rewritten') -%}
+    {%- set key = (relation.schema ~ '.' ~ relation.identifier) | lower -%}
+    {{- return(key if rows == 'rewritten' else key ~ ' (' ~ rows ~ ')') -}}
 {%- endmacro %}
 
 
@@ -159,7 +165,8 @@
     {%- if where -%}
         {%- do filters.append('(' ~ where ~ ')') -%}
     {%- endif -%}
-    {%- set narrowed = tests_narrowing_predicate(relation) if relation is not string else none -%}
+    {%- set rows = (config.get('meta') or {}).get('tests_rows', 'rewritten') -%}
+    {%- set narrowed = tests_narrowing_predicate(relation, rows) if relation is not string else none -%}
     {%- if narrowed -%}
         {%- do filters.append('(' ~ narrowed ~ ')') -%}
     {%- endif -%}
@@ -176,12 +183,16 @@
 {#- The predicate a generic test of `relation` reads: the rows it rewrote if it was built incrementally in
     this invocation (none when it recorded no predicate: tested whole), else the raw window when it is a
     source or a view naming its time column, else none. One query to the log per test. -#}
-{% macro tests_narrowing_predicate(relation) -%}
+{% macro tests_narrowing_predicate(relation, rows='rewritten') -%}
     {%- if relation.identifier is none -%}
         {{- return(none) -}}
     {%- endif -%}
     {%- set key = tests_relation_key(relation) -%}
-    {%- set logged = tests_logged([key, tests_raw_window_key()]) -%}
+    {%- set narrower = tests_relation_key(relation, rows) -%}
+    {%- set logged = tests_logged([key, narrower, tests_raw_window_key()]) -%}
+    {%- if narrower in logged -%}
+        {{- return(logged[narrower][0]) -}}
+    {%- endif -%}
     {%- if key in logged -%}
         {{- return(logged[key][0]) -}}
     {%- endif -%}

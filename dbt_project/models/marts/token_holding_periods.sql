@@ -45,7 +45,10 @@ all_events as (
 ),
 
 {%- if first_day is not none %}
-{%- if execute %}{% do tests_record_window(this, holdings_rewritten_rows(this.identifier), first_day) %}{% endif %}
+{%- if execute %}
+{%- do tests_record_window(this, holdings_rewritten_rows(this.identifier), first_day) %}
+{%- do tests_record_window(this, holdings_written_rows(this.identifier), first_day, rows='written') %}
+{%- endif %}
 
 -- the tokens this run recomputes, saved by the pre-hook (macros/holdings_incremental.sql)
 changed_tokens as (
