@@ -133,6 +133,7 @@ def _incremental_tables(db: Path) -> list[list[tuple]]:
             "marts.token_holding_periods", "intermediate.int_holding_events_unioned",
             "intermediate.int_wallet_token_days_netted", "marts.ml_training_snapshots",
             "intermediate.int_nft_sales_deduplicated", "intermediate.int_wallet_trades",
+            "intermediate.int_wallet_token_balances", "intermediate.int_wallet_collections_held",
         )
     ]  # fmt: skip
     return [wrapped, movements, _mart(db), *others]

@@ -47,7 +47,8 @@ BLUE = "0x350335f4027b7cfc04362225bf960b9877925b94"  # the demo chain's blue-chi
 GWEI = 10**9
 ETHER = 10**18
 SEGMENT_MODELS = (
-    "int_wallet_features_as_of int_wallet_collections_held wallet_abc_class abc_cuts rule_segments"
+    "int_wallet_features_as_of int_wallet_token_balances int_wallet_collections_held wallet_abc_class "
+    "abc_cuts rule_segments"
 )
 
 
@@ -158,7 +159,7 @@ MODELS = {
     ),
     "intermediate": (
         "int_block_base_fees_ranked", "int_wallet_transactions_ranked", "int_wallet_features_as_of",
-        "int_wallet_collections_held",
+        "int_wallet_token_balances", "int_wallet_collections_held",
     ),
 }  # fmt: skip
 
@@ -172,6 +173,7 @@ def test_build_runs_the_segment_marts_and_their_tests(built: Built) -> None:
         "wallet_features_tip_percentile_ranks_wallets_only",
         "wallet_gas_sensitivity_medians_share_and_label_cutoffs",
         "wallet_abc_class_ties_at_the_a_b_boundary",
+        "int_wallet_token_balances_sums_movements_up_to_as_of",
         "wallet_abc_class_three_wallets_and_a_contract_excluded",
         "wallet_abc_class_contracts_included_on_request",
         "abc_cuts_by_hand", "rule_segments_example_cohorts_at_their_thresholds",
