@@ -264,7 +264,7 @@ def test_full_refresh_equals_incremental_and_reruns_agree(built: Built, tmp_path
         " int_wallet_token_movements wallet_activity_daily"
         " int_wallet_days_summarized int_wallet_event_days_summed int_wallet_token_days_netted"
         " int_token_mints_priced int_wallet_transactions_ranked int_holding_events_unioned"
-        " token_holding_periods ml_training_snapshots"
+        " token_holding_periods ml_training_snapshots int_wallet_token_balances int_wallet_collections_held"
     )
     build(full, select=selected, full_refresh=True, as_of=built.second.as_of)
     assert _incremental_tables(copy) == incremental
