@@ -35,11 +35,10 @@ from flows.dbt_build import BuildResult, build, dbt_paths
 
 ZERO = "0x" + "00" * 20
 ALL_BLOCKS = ChainConfig(chain_id=31337, use_finalized=False, confirmations=0)
-# These marts, everything upstream, the balances the holdings are reconciled with, and wallet_activity_daily
-# to compare with. Tests are selected "cautiously" (all their parents selected): dbt's default would also
-# run the tests of other marts that merely read one of these models, against tables this selection never
-# builds.
-SELECT = "+wallet_rfv +wallet_holding_summary +int_wallet_token_balances wallet_activity_daily"
+# These marts, everything upstream, and wallet_activity_daily to compare with. Tests are selected
+# "cautiously" (all their parents selected): dbt's default would also run the tests of other marts that
+# merely read one of these models, against tables this selection never builds.
+SELECT = "+wallet_rfv +wallet_holding_summary wallet_activity_daily"
 MARTS = ("wallet_rfv", "token_holding_periods", "wallet_holding_summary")
 WINDOWS = (30, 90, 365)  # the default marts.rfv_windows_days
 FLIP_DAYS = 7

@@ -1,8 +1,7 @@
 -- The units token_holding_periods shows as held (is_open) equal each wallet's balance from its observed
--- movements (int_wallet_token_balances: the sum of int_wallet_token_movements' amount_delta), for every
--- wallet and token whose history the warehouse holds whole: no trades-only event, and a running balance
--- that never went below zero (a negative balance means the wallet's acquisition predates the extracted
--- history). Two models built different ways (lots matched per token, sums per wallet) must agree.
+-- movements (int_wallet_token_movements: the running sum of amount_delta), for every wallet and token
+-- whose history the warehouse holds whole: no trades-only event, and a balance that never went below
+-- zero (a negative balance means the wallet's acquisition predates the extracted history).
 -- Also: an ERC-721 token has at most one open holding. Rows returned: the wallets and tokens that differ.
 -- After an incremental build, for the tokens that build recomputed (macros/tests_window.sql): the others'
 -- rows and movements are unchanged since the run that checked them.
@@ -76,11 +75,13 @@ final_balances as (
         wallet,
         collection_address,
         token_id,
-        units as balance
-    from {{ ref('int_wallet_token_balances') }} as token_balances
-    {%- if first_day is not none %}
-    where {{ holdings_in_changed_tokens('token_balances') }}
-    {%- endif %}
+        sum(amount_delta) as balance
+    from movements
+    group by
+        chain_id,
+        wallet,
+        collection_address,
+        token_id
 
 ),
 
