@@ -371,8 +371,10 @@ async def _write(
         # The node's has-code answers are often still on their way: they are awaited only now, while
         # the block tables are already written.
         flags = await codes.flags(fetched.codes)
-        await asyncio.to_thread(commit_chunk, con, chain_id, first, last, flags)
     except BaseException:
         con.execute("rollback")  # also on cancellation: nothing of the chunk stays
         raise
+    # Rolls back by itself on an error, in its own thread: a cancellation here must not touch the
+    # connection while that thread still uses it.
+    await asyncio.to_thread(commit_chunk, con, chain_id, first, last, flags)
     codes.committed(fetched.codes)

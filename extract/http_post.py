@@ -112,7 +112,7 @@ class HttpPost:
                 connection.writer.write(self._head + b"%d\r\n\r\n" % len(body) + body)
                 await connection.writer.drain()
                 status, headers, keep_alive = await _read_head(connection.reader)
-            except (ConnectionError, OSError) as exc:
+            except OSError as exc:
                 raise HttpCutOff(f"{type(exc).__name__} before an answer") from None
             payload, complete = (
                 (b"", True) if status in (204, 304) else await _read_body(connection.reader, headers)
@@ -188,7 +188,7 @@ async def _read_body(reader: asyncio.StreamReader, headers: dict[str, str]) -> t
         return await reader.read(), False  # the body ends with the connection
     except asyncio.IncompleteReadError:
         raise HttpCutOff("the connection closed mid-answer") from None
-    except (ConnectionError, OSError) as exc:
+    except OSError as exc:
         raise HttpCutOff(f"{type(exc).__name__} mid-answer") from None
 
 
@@ -197,7 +197,7 @@ async def _line(reader: asyncio.StreamReader) -> bytes:
         line = await reader.readline()
     except ValueError:  # longer than the reader's limit
         raise HttpFailed("the answer has a line too long") from None
-    except (ConnectionError, OSError) as exc:
+    except OSError as exc:
         raise HttpCutOff(f"{type(exc).__name__} mid-answer") from None
     if not line.endswith(b"\n"):
         raise HttpCutOff("the connection closed mid-answer")

@@ -93,11 +93,7 @@ def write_chunk(
 ) -> None:
     """Replace blocks first..last of `chain_id` with `tables` and move the checkpoint, atomically."""
     begin_chunk(con, chain_id, first, last, tables)
-    try:
-        commit_chunk(con, chain_id, first, last, code_flags)
-    except BaseException:
-        con.execute("rollback")
-        raise
+    commit_chunk(con, chain_id, first, last, code_flags)
 
 
 def begin_chunk(
@@ -134,8 +130,18 @@ def begin_chunk(
 def commit_chunk(
     con: duckdb.DuckDBPyConnection, chain_id: int, first: int, last: int, code_flags: dict[str, bool]
 ) -> None:
-    """Record the chunk's new addresses, move the checkpoint and commit what begin_chunk wrote. On an error
-    the transaction stays open: the caller rolls it back."""
+    """Record the chunk's new addresses, move the checkpoint and commit what begin_chunk wrote; on an error,
+    roll all of it back."""
+    try:
+        _record_and_commit(con, chain_id, first, last, code_flags)
+    except BaseException:
+        con.execute("rollback")
+        raise
+
+
+def _record_and_commit(
+    con: duckdb.DuckDBPyConnection, chain_id: int, first: int, last: int, code_flags: dict[str, bool]
+) -> None:
     if code_flags:
         con.register(
             "chunk_codes",
