@@ -45,13 +45,7 @@
 
 {#- `exists` on the saved changed pairs, for a relation (or alias) named `identifier` with pair columns. -#}
 {% macro balances_in_changed_pairs(identifier) -%}
-    exists (
-        select 1
-        from {{ balances_changed_pairs_relation() }} as changed_pairs
-        where
-            changed_pairs.chain_id = {{ identifier }}.chain_id
-            and changed_pairs.wallet = {{ identifier }}.wallet
-            and changed_pairs.collection_address = {{ identifier }}.collection_address
-            and changed_pairs.token_id = {{ identifier }}.token_id
-    )
+    {{ key_in(balances_changed_pairs_relation(), identifier,
+        {'chain_id': 'chain_id', 'wallet': 'wallet', 'collection_address': 'collection_address',
+         'token_id': 'token_id'}) }}
 {%- endmacro %}

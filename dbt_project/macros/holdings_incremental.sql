@@ -56,14 +56,8 @@
 {#- The rows an incremental run wrote: the changed tokens' rows. The other tokens' open positions only had
     their as_of columns re-aged; tests of the other columns (keys, links to movements) skip them. -#}
 {% macro holdings_written_rows(identifier) -%}
-    exists (
-        select 1
-        from {{ holdings_changed_tokens_relation() }} as changed_tokens
-        where
-            changed_tokens.chain_id = {{ identifier }}.chain_id
-            and changed_tokens.collection_address = {{ identifier }}.contract_address
-            and changed_tokens.token_id = {{ identifier }}.token_id
-    )
+    {{ key_in(holdings_changed_tokens_relation(), identifier,
+        {'chain_id': 'chain_id', 'collection_address': 'contract_address', 'token_id': 'token_id'}) }}
 {%- endmacro %}
 
 
@@ -100,14 +94,8 @@
 
 {#- `where exists` on the changed tokens, for a relation aliased `alias` with token columns named so. -#}
 {% macro holdings_in_changed_tokens(alias, collection_column='collection_address') -%}
-    exists (
-        select 1
-        from changed_tokens
-        where
-            changed_tokens.chain_id = {{ alias }}.chain_id
-            and changed_tokens.collection_address = {{ alias }}.{{ collection_column }}
-            and changed_tokens.token_id = {{ alias }}.token_id
-    )
+    {{ key_in('changed_tokens', alias,
+        {'chain_id': 'chain_id', 'collection_address': collection_column, 'token_id': 'token_id'}) }}
 {%- endmacro %}
 
 

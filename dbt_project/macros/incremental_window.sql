@@ -68,3 +68,20 @@
     and {{ timestamp_column }} >= cast('{{ first_day }} 00:00:00' as {{ dbt.type_timestamp() }})
     {%- endif -%}
 {%- endmacro %}
+
+
+{#-
+    `exists` on a table of keys (`keys`: a relation, or the name of a CTE): the row of `alias` whose
+    columns equal a key row's, `columns` mapping the key table's column to the row's. How incremental
+    models and their tests pick the keys a run saved (changed tokens, changed wallet-token pairs).
+-#}
+{% macro key_in(keys, alias, columns) -%}
+    exists (
+        select 1
+        from {{ keys }} as saved_keys
+        where
+            {% for key_column, row_column in columns.items() -%}
+            saved_keys.{{ key_column }} = {{ alias }}.{{ row_column }}{{ ' and' if not loop.last }}
+            {% endfor %}
+    )
+{%- endmacro %}
