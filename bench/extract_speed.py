@@ -21,7 +21,6 @@ and logs per second, peak RSS, and the targets: chainseg / fastest peer >= 1.0, 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import csv
 import json
@@ -32,14 +31,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from chainseg.config import ExtractConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the project's modules are imported lazily: each worker takes only its own
@@ -57,7 +51,7 @@ ORDER = ("chainseg", "ethereum-etl", "cryo", "limit")  # measured runs, always i
 
 # Run inside the ethereum-etl venv: what its export_all does for blocks, transactions, receipts and logs.
 ETL_DRIVER = """
-import csv, json, sys, time
+import csv, json, os, sys, time
 from ethereumetl.cli import cli
 started = time.perf_counter()
 url, last, workers, batch, out, result = sys.argv[1:7]
@@ -74,6 +68,7 @@ cli.main(["export_receipts_and_logs", "--transaction-hashes", out + "/transactio
          standalone_mode=False)
 with open(result, "w") as f:
     json.dump({"seconds": time.perf_counter() - started}, f)
+os._exit(0)  # as the other drivers: every tool is measured up to its output being closed
 """
 
 # Run inside the cryo venv.
@@ -110,78 +105,6 @@ class Tool:
 
     def best(self) -> Run:
         return min(self.runs, key=lambda run: run.wall)
-
-
-# ---------------------------------------------------------------------------------------------- workers
-
-
-def worker_main(args: argparse.Namespace) -> None:
-    """Runs in a subprocess: one extraction by chainseg or by the limit client; writes a result JSON.
-
-    Each imports only what it needs, before the clock starts (imports are start-up, not work): the limit
-    gets its settings from the command line, so it does not pay for the configuration's imports either.
-    """
-    if args.worker == "chainseg":
-        import extract.extractor  # noqa: F401
-        import extract.warehouse  # noqa: F401
-        from chainseg.config import ExtractConfig
-
-        settings = ExtractConfig()
-        started = time.perf_counter()
-        counts = _chainseg(args.url, Path(args.out), settings)
-    else:
-        import extract.rpc_client  # noqa: F401
-
-        started = time.perf_counter()
-        counts = asyncio.run(_limit(args.url, args.last, json.loads(args.settings)))
-    seconds = time.perf_counter() - started
-    Path(args.result).write_text(json.dumps({"seconds": seconds, **counts}))
-
-
-def _chainseg(url: str, db_path: Path, settings: ExtractConfig) -> dict[str, int]:
-    from chainseg.config import ChainConfig
-    from extract.extractor import extract_chain
-    from extract.warehouse import connect
-
-    con = connect(db_path)
-    try:
-        chain = ChainConfig(chain_id=CHAIN_ID, use_finalized=False, confirmations=0)
-        result = asyncio.run(extract_chain(url, "bench", chain, settings, con))
-        counts = {"blocks": result.blocks, "transactions": result.transactions, "logs": result.logs}
-        stored = {t: con.execute(f"select count(*) from raw.{t}").fetchall()[0][0] for t in counts}
-        if stored != counts:
-            raise RuntimeError(f"the extractor reported {counts} but the warehouse holds {stored}")
-    finally:
-        con.close()
-    return counts
-
-
-async def _limit(url: str, last: int, settings: dict) -> dict[str, int]:
-    """Every block's eth_getBlockByNumber(n, true) and eth_getBlockReceipts(n), in batches of max_batch,
-    `concurrency` requests in flight; the answers are parsed (by the client) and counted, nothing kept."""
-    from extract.rpc_client import RpcClient
-
-    size = settings["max_batch"]
-    batches: deque[list[tuple[str, list]]] = deque()
-    for first in range(0, last + 1, size):
-        numbers = [hex(n) for n in range(first, min(first + size - 1, last) + 1)]
-        batches.append([("eth_getBlockByNumber", [n, True]) for n in numbers])
-        batches.append([("eth_getBlockReceipts", [n]) for n in numbers])
-    counts = {"blocks": 0, "transactions": 0, "logs": 0}
-
-    async def worker(rpc: RpcClient) -> None:
-        while batches:
-            batch = batches.popleft()
-            answers = await rpc.batch(batch)  # parsed by the client; only counted here, then dropped
-            if batch[0][0] == "eth_getBlockByNumber":
-                counts["blocks"] += len(answers)
-                counts["transactions"] += sum(len(block["transactions"]) for block in answers)
-            else:
-                counts["logs"] += sum(len(r["logs"]) for receipts in answers for r in receipts)
-
-    async with RpcClient(url, **settings) as rpc:
-        await asyncio.gather(*(worker(rpc) for _ in range(settings["concurrency"])))
-    return counts
 
 
 # ---------------------------------------------------------------------------------------------- processes
@@ -266,7 +189,7 @@ def count_reported(out: Path, result: dict) -> dict[str, int]:
 def build_tools(args: argparse.Namespace, url: str, last: int, tmp: Path) -> dict[str, Tool]:
     from chainseg.config import ExtractConfig
 
-    me = [sys.executable, str(Path(__file__).resolve())]
+    worker_script = [sys.executable, str(Path(__file__).resolve().parent / "extract_worker.py")]
     settings = ExtractConfig()
     client = settings.model_dump(include={"max_batch", "concurrency", "timeout", "max_attempts"})
     ours = (
@@ -278,10 +201,10 @@ def build_tools(args: argparse.Namespace, url: str, last: int, tmp: Path) -> dic
     for name in ("chainseg", "limit"):  # the limit always: it also warms the node up
         if name in wanted or name == "limit":
             out = tmp / name
-            worker = [*me, "--worker", name, "--url", url, "--last", str(last)]
-            worker += ["--out", str(out / "chainseg.duckdb"), "--result", str(out / "result.json")]
+            worker = [*worker_script, name, url, str(last), str(out / "chainseg.duckdb")]
+            worker.append(str(out / "result.json"))
             if name == "limit":
-                worker += ["--settings", json.dumps(client)]
+                worker.append(json.dumps(client))
             limit = f"batch {settings.max_batch}, {settings.concurrency} requests"
             tools[name] = Tool(name, ours if name == "chainseg" else limit, worker, out, count_reported)
     if "ethereum-etl" in wanted:
@@ -396,16 +319,7 @@ def main() -> None:
         "one (`chainseg devnet up --chain-id 31337`, then `chainseg devnet seed --scenario large`): to "
         "measure a big chain more than once without seeding it each time",
     )
-    parser.add_argument("--worker", choices=("chainseg", "limit"), help=argparse.SUPPRESS)
-    parser.add_argument("--url", help=argparse.SUPPRESS)
-    parser.add_argument("--last", type=int, help=argparse.SUPPRESS)
-    parser.add_argument("--out", help=argparse.SUPPRESS)
-    parser.add_argument("--result", help=argparse.SUPPRESS)
-    parser.add_argument("--settings", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.worker:
-        worker_main(args)
-        return
     unknown = set(args.tools.split(",")) - set(ORDER)
     if args.repeat < 1:
         parser.error("--repeat must be 1 or more")

@@ -12,7 +12,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -252,6 +251,8 @@ def load_config(path: Path | None = None, overrides: dict[str, Any] | None = Non
     path = path or Path.cwd() / DEFAULT_CONFIG_NAME
     data: dict[str, Any] = {}
     if path.exists():
+        import yaml  # here, not at the top: extraction and the library need no YAML parser
+
         try:
             loaded = yaml.safe_load(path.read_text()) or {}
         except yaml.YAMLError as exc:
