@@ -113,6 +113,16 @@ def _rows(db: Path, sql: str) -> list[tuple]:
         return con.execute(sql).fetchall()
 
 
+# The incrementally built models (with what they read): _incremental_tables' tables.
+INCREMENTAL_MODELS = (
+    "int_wrapped_native_tokens int_nft_sales_deduplicated int_wallet_trades"
+    " int_wallet_token_movements wallet_activity_daily"
+    " int_wallet_days_summarized int_wallet_event_days_summed int_wallet_token_days_netted"
+    " int_token_mints_priced int_wallet_transactions_ranked int_holding_events_unioned"
+    " token_holding_periods ml_training_snapshots int_wallet_token_balances int_wallet_collections_held"
+)
+
+
 def _mart(db: Path) -> list[tuple]:
     return _rows(db, "select * from marts.wallet_activity_daily order by chain_id, wallet, day")
 
@@ -259,17 +269,52 @@ def test_full_refresh_equals_incremental_and_reruns_agree(built: Built, tmp_path
     copy = tmp_path / "full-refresh.duckdb"
     shutil.copyfile(built.config.warehouse_path, copy)
     full = built.config.model_copy(update={"warehouse": copy})
-    selected = (
-        "int_wrapped_native_tokens int_nft_sales_deduplicated int_wallet_trades"
-        " int_wallet_token_movements wallet_activity_daily"
-        " int_wallet_days_summarized int_wallet_event_days_summed int_wallet_token_days_netted"
-        " int_token_mints_priced int_wallet_transactions_ranked int_holding_events_unioned"
-        " token_holding_periods ml_training_snapshots int_wallet_token_balances int_wallet_collections_held"
-    )
-    build(full, select=selected, full_refresh=True, as_of=built.second.as_of)
+    build(full, select=INCREMENTAL_MODELS, full_refresh=True, as_of=built.second.as_of)
     assert _incremental_tables(copy) == incremental
-    build(built.config, select=selected, as_of=built.second.as_of)
+    build(built.config, select=INCREMENTAL_MODELS, as_of=built.second.as_of)
     assert _incremental_tables(built.config.warehouse_path) == incremental
+
+
+def test_a_night_recomputes_an_ml_cutoff_only_if_its_days_changed(built: Built, tmp_path: Path) -> None:
+    """A stored cutoff of ml_training_snapshots whose last days a night rebuilds is kept when the rebuilt
+    rows are the same (fingerprints in dbt_meta.ml_snapshot_inputs), and recomputed, equal to a full
+    refresh, when one of those days changed (here a re-extracted transaction's gas price)."""
+    copy = tmp_path / "ml-cutoffs.duckdb"
+    shutil.copyfile(built.config.warehouse_path, copy)
+    config = built.config.model_copy(update={"warehouse": copy})
+    as_of = built.second.as_of
+    # the newest cutoff (Mondays on the default calendar) and its last day, which this night rebuilds
+    cutoff_day = as_of + timedelta(days=1) - timedelta(days=(as_of + timedelta(days=1)).weekday())
+    changed_day = cutoff_day - timedelta(days=1)
+    assert changed_day >= as_of - timedelta(days=3)
+    cutoff = f"cast('{cutoff_day.isoformat()}' as date)"
+
+    def cutoffs_written() -> str:
+        (rewritten,) = _rows(
+            copy,
+            "select rewritten_rows from dbt_meta.incremental_windows "
+            "where relation_name = 'marts.ml_training_snapshots'",
+        )[0]
+        return rewritten
+
+    build(config, select=INCREMENTAL_MODELS, as_of=as_of)
+    assert cutoff not in cutoffs_written()  # its days were rebuilt with the same rows: kept
+    with duckdb.connect(str(copy)) as con:
+        con.execute(
+            "update raw.transactions set effective_gas_price = effective_gas_price + 1"
+            " where transaction_hash = (select min(transaction_hash) from raw.transactions"
+            " where cast(block_timestamp as date) = ?)",
+            [changed_day],
+        )
+    build(config, select=INCREMENTAL_MODELS, as_of=as_of)
+    assert cutoff in cutoffs_written()
+    snapshots = "select * from marts.ml_training_snapshots order by all"
+    incremental = _rows(copy, snapshots)
+    refreshed = tmp_path / "ml-cutoffs-full.duckdb"
+    shutil.copyfile(copy, refreshed)
+    refresh = config.model_copy(update={"warehouse": refreshed})
+    build(refresh, select=INCREMENTAL_MODELS, as_of=as_of, full_refresh=True)
+    assert _rows(refreshed, snapshots) == incremental
 
 
 def test_incremental_run_drops_activity_that_vanished(built: Built, tmp_path: Path) -> None:

@@ -123,6 +123,17 @@
 {%- endmacro %}
 
 
+{#- The tables segments_wallet_features reads, each with its day column: (model name, column). Keep in step
+    with it: ml_training_snapshots fingerprints these days to tell whether a rebuilt day changed a cutoff. -#}
+{% macro segments_feature_inputs() -%}
+    {{- return([
+        ('int_wallet_event_days_summed', 'day'),
+        ('int_wallet_token_days_netted', 'day'),
+        ('int_wallet_transactions_ranked', 'block_date'),
+    ]) -}}
+{%- endmacro %}
+
+
 {#-
     Every feature (segments_feature_columns) per (chain_id, wallet) as of ONE cutoff (`cutoff`, a
     'YYYY-MM-DD' string), from events strictly before the cutoff's 00:00 UTC. Renders one query (with its

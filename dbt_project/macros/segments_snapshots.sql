@@ -8,10 +8,13 @@
     as_of count).
 
     Because the calendar is fixed, a cutoff's rows, once computed, stay right: a nightly run computes only
-    the cutoffs not stored yet, plus those that include a day the day-grained tables rebuild (late or
-    re-extracted data), and drops cutoffs that fell out of the wanted ones. Most
-    nights that is nothing; a new cutoff every ml_snapshot_every_days nights. A full refresh computes every
-    wanted cutoff; both paths give the same rows (tests/test_dbt_build.py).
+    the cutoffs not stored yet, plus those that include a day the day-grained tables rebuilt with different
+    rows (late or re-extracted data), and drops cutoffs that fell out of the wanted ones. Whether a rebuilt
+    day's rows differ is told by fingerprints (row count and sum of row hashes per input table and day,
+    dbt_meta.ml_snapshot_inputs) recorded when the cutoff was computed: a night that rebuilds its lookback
+    days with the same rows keeps the cutoff. Most nights that is nothing to compute; a new cutoff every
+    ml_snapshot_every_days nights. A full refresh computes every wanted cutoff; both paths give the same
+    rows (tests/test_dbt_build.py).
 -#}
 
 {#- The wanted cutoffs as 'YYYY-MM-DD' strings, newest first. -#}
@@ -69,11 +72,102 @@
     {%- set wanted = ml_snapshot_cutoffs() -%}
     {%- set stale = [] -%}
     {%- for cutoff in stored -%}
-        {%- if cutoff > first_changed.isoformat() or cutoff not in wanted -%}
+        {%- if cutoff not in wanted -%}
+            {%- do stale.append(cutoff) -%}
+        {%- elif cutoff > first_changed.isoformat()
+            and not ml_snapshot_inputs_unchanged(cutoff, first_changed.isoformat()) -%}
             {%- do stale.append(cutoff) -%}
         {%- endif -%}
     {%- endfor -%}
     {{- return(stale) -}}
+{%- endmacro %}
+
+
+{#- Where ml_training_snapshots keeps the fingerprints of each stored cutoff's last input days (created by
+    on-run-start, tests_create_windows_log). -#}
+{% macro ml_snapshot_inputs_relation() -%}
+    {{- return(api.Relation.create(database=target.database, schema='dbt_meta', identifier='ml_snapshot_inputs')) -}}
+{%- endmacro %}
+
+
+{#- How many days before a cutoff its fingerprints cover: the days a later night may rebuild while the
+    cutoff is wanted (a night as of cutoff - 1 day or later rebuilds from as_of - lookback_days on). -#}
+{% macro ml_snapshot_inputs_days() -%}
+    {{- return((var('lookback_days', 3) | int) + 1) -}}
+{%- endmacro %}
+
+
+{#-
+    Per input table of the wallet feature model (segments_feature_inputs) and day from first_day to the day
+    before `cutoff`: (source, day, row_count, hash_sum), hash_sum the sum of the hashes of the day's rows.
+    DuckDB-only: hash() of a whole row.
+-#}
+{% macro ml_snapshot_input_fingerprints(first_day, cutoff) -%}
+    {%- for input, day_column in segments_feature_inputs() %}
+    select
+        '{{ input }}' as source,
+        {{ day_column }} as day,
+        count(*) as row_count,
+        sum(hash(input_rows)) as hash_sum
+    from {{ ref(input) }} as input_rows
+    where
+        {{ day_column }} >= cast('{{ first_day }}' as date)
+        and {{ day_column }} < cast('{{ cutoff }}' as date)
+    group by {{ day_column }}
+    {{ 'union all' if not loop.last }}
+    {%- endfor %}
+{%- endmacro %}
+
+
+{#- Whether the stored fingerprints of `cutoff` cover first_day onwards and equal the input rows now. -#}
+{% macro ml_snapshot_inputs_unchanged(cutoff, first_day) -%}
+    {%- set inputs = ml_snapshot_inputs_relation() -%}
+    {#- `dbt compile` and `docs generate` run no on-run-start: a warehouse built before the fingerprints
+        existed has no table of them -#}
+    {%- if flags.WHICH not in ['build', 'run']
+        and adapter.get_relation(database=inputs.database, schema=inputs.schema, identifier=inputs.identifier) is none -%}
+        {{- return(false) -}}
+    {%- endif -%}
+    {%- set comparison -%}
+        with
+
+        now_rows as (
+            {{ ml_snapshot_input_fingerprints(first_day, cutoff) }}
+        ),
+
+        recorded_rows as (
+            select source, day, row_count, hash_sum
+            from {{ inputs }}
+            where
+                cutoff_date = cast('{{ cutoff }}' as date)
+                and source <> '{{ ml_snapshot_inputs_range_key() }}'
+                and day >= cast('{{ first_day }}' as date)
+        ),
+
+        differences as (
+            (select * from now_rows except all select * from recorded_rows)
+            union all
+            (select * from recorded_rows except all select * from now_rows)
+        )
+
+        select
+            (select count(*) from differences) as differences,
+            (
+                select count(*) from {{ inputs }}
+                where
+                    cutoff_date = cast('{{ cutoff }}' as date)
+                    and source = '{{ ml_snapshot_inputs_range_key() }}'
+                    and day <= cast('{{ first_day }}' as date)
+            ) as covered
+    {%- endset -%}
+    {%- set row = run_query(comparison).rows[0] -%}
+    {{- return(row[0] == 0 and row[1] > 0) -}}
+{%- endmacro %}
+
+
+{#- The `source` of the row recording from which day a cutoff's fingerprints were taken. -#}
+{% macro ml_snapshot_inputs_range_key() -%}
+    {{- return('(recorded from)') -}}
 {%- endmacro %}
 
 
@@ -107,10 +201,15 @@
         {%- do tests_record_window(this, rewritten, (to_build | min) if to_build else as_of_date()) -%}
     {%- endif -%}
     {%- set stale = ml_snapshot_cutoffs_stale(stored) -%}
-    {%- if stale -%}
-        delete from {{ this }} where cutoff_date in (
+    {%- set inputs = ml_snapshot_inputs_relation() -%}
+    {%- if not is_incremental() %}
+        delete from {{ inputs }}
+    {%- elif stale -%}
+        {%- set stale_list -%}
             {%- for cutoff in stale %}cast('{{ cutoff }}' as date){{ ', ' if not loop.last }}{% endfor -%}
-        )
+        {%- endset %}
+        delete from {{ this }} where cutoff_date in ({{ stale_list }});
+        delete from {{ inputs }} where cutoff_date in ({{ stale_list }})
     {%- endif -%}
 {%- endmacro %}
 
@@ -131,7 +230,29 @@
             {%- do run_query('insert into ' ~ this ~ ' ' ~ ml_snapshot_select(cutoff)) -%}
             {{- log('ml_training_snapshots: cutoff ' ~ cutoff ~ ' inserted (' ~ loop.index ~ ' of ' ~ (missing | length) ~ ' more)', info=true) -}}
         {%- endfor -%}
+        {%- do ml_snapshot_record_inputs() -%}
     {%- endif -%}
+{%- endmacro %}
+
+
+{#- Fingerprints for every stored cutoff that has none (those computed by this run: the pre-hook dropped
+    the stale cutoffs' fingerprints with their rows), taken from the inputs as this run read them. -#}
+{% macro ml_snapshot_record_inputs() -%}
+    {%- set inputs = ml_snapshot_inputs_relation() -%}
+    {%- set recorded = [] -%}
+    {%- for value in run_query('select distinct cutoff_date from ' ~ inputs).columns[0].values() -%}
+        {%- do recorded.append((value | string)[:10]) -%}
+    {%- endfor -%}
+    {%- for cutoff in ml_snapshot_cutoffs_in_table() if cutoff not in recorded -%}
+        {%- set first_day = (modules.datetime.date.fromisoformat(cutoff)
+            - modules.datetime.timedelta(days=ml_snapshot_inputs_days())).isoformat() -%}
+        {%- call statement('ml_snapshot_record_inputs') -%}
+            insert into {{ inputs }}
+            select cast('{{ cutoff }}' as date), '{{ ml_snapshot_inputs_range_key() }}', cast('{{ first_day }}' as date), 0, 0
+            union all
+            select cast('{{ cutoff }}' as date), * from ({{ ml_snapshot_input_fingerprints(first_day, cutoff) }})
+        {%- endcall -%}
+    {%- endfor -%}
 {%- endmacro %}
 
 

@@ -44,7 +44,15 @@
         rewritten_rows varchar,
         window_start date
     );
-    delete from {{ log }} where invocation_id <> '{{ invocation_id }}'
+    delete from {{ log }} where invocation_id <> '{{ invocation_id }}';
+    {%- set inputs = ml_snapshot_inputs_relation() %}
+    create table if not exists {{ inputs }} (
+        cutoff_date date,
+        source varchar,
+        day date,
+        row_count bigint,
+        hash_sum hugeint
+    )
     {%- set raw_start = tests_raw_window_start() if execute else none %}
     {%- if raw_start is not none %};
     insert into {{ log }} values (
