@@ -52,6 +52,11 @@
         day date,
         row_count bigint,
         hash_sum hugeint
+    );
+    create table if not exists {{ rolling_states_relation() }} (
+        relation_name varchar,
+        as_of date,
+        settled_before date
     )
     {%- set raw_start = tests_raw_window_start() if execute else none %}
     {%- if raw_start is not none %};

@@ -1,69 +1,46 @@
+-- depends_on: {{ ref('int_wallet_days_settled') }}
+
 -- Recency, frequency and value of each wallet's NFT buying as of the end of as_of, and the summary columns
 -- BG/NBD and Gamma-Gamma libraries (lifetimes, pymc-marketing) take. One row per wallet with any activity
--- up to as_of. Read from int_wallet_days_summarized (one row per wallet and day, built incrementally), so
--- a run aggregates wallet-days, not events. A table: every row depends on as_of (recency, T, the
--- windows), so all of them change every day.
+-- up to as_of. A table: every row depends on as_of (recency, T, the windows), so all of them change every
+-- day. Its sums come from int_wallet_days_settled (each wallet's wallet-days before as_of - lookback_days,
+-- kept from night to night) plus the days from there to as_of in int_wallet_days_summarized (one row per
+-- wallet and day), so a night adds up a few days, not the history (macros/rfv_settled.sql). Built for
+-- another as_of than the kept sums, it adds up every day instead.
 
 {%- set as_of = as_of_date() %}
-{%- set as_of_day = modules.datetime.date.fromisoformat(as_of) %}
+{%- set day_after = (modules.datetime.date.fromisoformat(as_of) + modules.datetime.timedelta(days=1)).isoformat() %}
+{%- set settled_before = rfv_settled_boundary() or none %}
 {%- set windows = var('rfv_windows_days') %}
 
 with
 
-days as (
+recent_days as (
 
-    select * from {{ ref('int_wallet_days_summarized') }}
-    where day <= cast('{{ as_of }}' as date)
+    {{ rfv_wallet_day_sums(ref('int_wallet_days_summarized'), settled_before, day_after, as_of) }}
+
+),
+
+settled as (
+
+    {%- if settled_before is not none %}
+    select * from {{ ref('int_wallet_days_settled') }}
+    {%- else %}
+    select * from recent_days
+    where 1 = 0
+    {%- endif %}
 
 ),
 
 wallets as (
 
     select
-        chain_id,
-        wallet,
-        min(day) as first_seen_day,
-        min(first_activity_at) as first_seen_at,
-        max(last_activity_at) as last_seen_at,
-        min(first_buy_at) as first_buy_at,
-        max(last_buy_at) as last_buy_at,
-        min(case when buys > 0 then day end) as first_buy_day,
-        max(case when buys > 0 then day end) as last_buy_day,
-        sum(case when buys > 0 then 1 else 0 end) as buy_days,
-        {%- for window_days in windows %}
-        {#- an N-day window holds the N days ending on as_of #}
-        {%- set window_start = as_of_day - modules.datetime.timedelta(days=window_days | int - 1) %}
-        sum(case when day >= cast('{{ window_start.isoformat() }}' as date) then buys else 0 end)
-            as buys_{{ window_days }}d,
-        sum(case when day >= cast('{{ window_start.isoformat() }}' as date) then spend_wei else 0 end)
-            as spend_wei_{{ window_days }}d,
-        {%- endfor %}
-        sum(buys) as buys_total,
-        sum(spend_wei) as spend_wei_total,
-        sum(sells) as sells_total,
-        sum(proceeds_wei) as proceeds_wei_total,
-        sum(mints) as mints_total,
-        sum(priced_mints) as priced_mints_total,
-        sum(mint_spend_wei) as mint_spend_wei_total
-    from days
-    group by
-        chain_id,
-        wallet
-
-),
-
-first_buy_days as (
-
-    select
-        days.chain_id,
-        days.wallet,
-        days.spend_wei as first_buy_day_spend_wei
-    from days
-    inner join wallets
+        {{ rfv_combined_sums('settled', 'recent_days') }}
+    from settled
+    full outer join recent_days
         on
-            days.chain_id = wallets.chain_id
-            and days.wallet = wallets.wallet
-            and days.day = wallets.first_buy_day
+            settled.chain_id = recent_days.chain_id
+            and settled.wallet = recent_days.wallet
 
 ),
 
@@ -103,16 +80,12 @@ final as (
         case
             when wallets.buy_days > 1
                 then cast(
-                    wallets.spend_wei_total - first_buy_days.first_buy_day_spend_wei
+                    wallets.spend_wei_total - wallets.first_buy_day_spend_wei
                     as {{ holdings_type_double() }}
                 ) / (wallets.buy_days - 1)
             when wallets.buy_days = 1 then 0
         end as monetary_value
     from wallets
-    left join first_buy_days
-        on
-            wallets.chain_id = first_buy_days.chain_id
-            and wallets.wallet = first_buy_days.wallet
 
 )
 
