@@ -306,6 +306,7 @@ def _features_from_raw(raw: Raw, cutoff: date) -> dict[str, dict[str, object]]:
     for wallet, f in out.items():
         f["days_since_last_buy"] = (reference - f["last_buy_at"].date()).days if f["last_buy_at"] else None
         f["tokens_held"] = len(held[wallet])
+        f["collections_held"] = len({collection for collection, _ in held[wallet]})
         f["holds_blue"] = any(collection == BLUE for collection, _ in held[wallet])
         f["median_tip_gwei"] = statistics.median(f["tips"]) if f["tips"] else None
     ranked = sorted(f["median_tip_gwei"] for f in out.values() if f["median_tip_gwei"] is not None)
@@ -318,6 +319,25 @@ def _features_from_raw(raw: Raw, cutoff: date) -> dict[str, dict[str, object]]:
         else:
             f["tip_percentile"] = None
     return out
+
+
+def test_features_as_of_equal_features_from_raw(built: Built) -> None:
+    """int_wallet_features_as_of (its holdings taken from the incremental balances, its sums from the
+    wallet-day tables) holds what raw rows give, wallet by wallet."""
+    as_of = built.result.as_of
+    expected = _features_from_raw(built.raw, as_of + timedelta(days=1))
+    columns = [
+        "wallet", "last_activity_at", "days_since_last_activity", "transactions_total", "gas_paid_total_wei",
+        "buys_total", "buys_30d", "buys_90d", "spend_total_wei", "spend_90d_wei", "sells_total",
+        "tokens_held", "collections_held",
+    ]  # fmt: skip
+    rows = _rows(built.db, f"select {', '.join(columns)} from intermediate.int_wallet_features_as_of")
+    actual = {row[0]: dict(zip(columns[1:], row[1:], strict=True)) for row in rows}
+    assert set(actual) == set(expected)
+    for wallet, features in actual.items():
+        wanted = {name: expected[wallet][name] for name in columns[1:]}
+        assert {k: int(v) if k.endswith("_wei") else v for k, v in features.items()} == wanted, wallet
+    assert sum(f["tokens_held"] for f in actual.values()) > 0
 
 
 def test_rule_cohort_members_satisfy_their_rules(built: Built) -> None:

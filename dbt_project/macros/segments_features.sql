@@ -144,13 +144,15 @@
     Wallets: every address of the population (no code, not the zero address) with an event day before the
     cutoff. Activity, trades, mints and transactions: sums and extremes of its days before the cutoff
     (int_wallet_event_days_summed); a window of d days keeps the days on or after cutoff - d. Holdings: the
-    tokens whose units summed over the days before the cutoff are positive (int_wallet_token_days_netted).
+    tokens whose units summed over the days before the cutoff are positive (int_wallet_token_days_netted),
+    or, for the cutoff as_of + 1 day, `collections_held`: int_wallet_collections_held, those same tokens
+    per collection as of the end of as_of (kept incrementally, so a night does not re-add every token-day).
     Gas: segments_gas_features over the gas window.
 
     One cutoff per query on purpose: the query holds one row per wallet, so its memory does not grow with the
     number of cutoffs; ml_training_snapshots runs one such query per cutoff.
 -#}
-{% macro segments_wallet_features(cutoff) -%}
+{% macro segments_wallet_features(cutoff, collections_held=none) -%}
     {%- set windows = segments_windows() -%}
     {%- set cutoff_date = "cast('" ~ cutoff ~ "' as date)" -%}
     {%- set cutoff_at = "cast('" ~ cutoff ~ " 00:00:00' as " ~ dbt.type_timestamp() ~ ")" -%}
@@ -197,6 +199,23 @@
 
     ),
 
+    {%- if collections_held is not none %}
+
+    holding_features as (
+
+        select
+            chain_id,
+            wallet,
+            sum(tokens_held) as tokens_held,
+            count(*) as collections_held
+        from {{ collections_held }}
+        group by
+            chain_id,
+            wallet
+
+    ),
+    {%- else %}
+
     token_balances as (
 
         select
@@ -228,6 +247,7 @@
             wallet
 
     ),
+    {%- endif %}
 
     transactions as (
 

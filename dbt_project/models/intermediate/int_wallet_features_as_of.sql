@@ -4,7 +4,7 @@
 -- (macros/segments_features.sql) as of the end of the run date: the events strictly before as_of + 1 day
 -- 00:00 UTC. The fields a rule cohort may name (rule_segments) are its numeric columns.
 -- A table: every rule cohort reads it. Rebuilt whole each run (windows and recency move every day), from
--- the wallet-day and token-day tables, not from events.
+-- the wallet-day tables and the holdings as of as_of (int_wallet_collections_held), not from events.
 
 {%- set as_of = as_of_date() %}
 {%- set cutoff = (modules.datetime.date.fromisoformat(as_of) + modules.datetime.timedelta(days=1)).isoformat() %}
@@ -13,7 +13,7 @@ with
 
 features as (
 
-    {{ segments_wallet_features(cutoff) }}
+    {{ segments_wallet_features(cutoff, collections_held=ref('int_wallet_collections_held')) }}
 
 ),
 
