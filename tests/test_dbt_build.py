@@ -113,7 +113,7 @@ def _rows(db: Path, sql: str) -> list[tuple]:
         return con.execute(sql).fetchall()
 
 
-# The incrementally built models (with what they read, and wallet_rfv, which adds to kept sums):
+# The incrementally built models (with what they read, and the tables that add to kept sums):
 # _incremental_tables' tables.
 INCREMENTAL_MODELS = (
     "int_wrapped_native_tokens int_nft_sales_deduplicated int_wallet_trades"
@@ -121,7 +121,7 @@ INCREMENTAL_MODELS = (
     " int_wallet_days_summarized int_wallet_event_days_summed int_wallet_token_days_netted"
     " int_token_mints_priced int_wallet_transactions_ranked int_holding_events_unioned"
     " token_holding_periods ml_training_snapshots int_wallet_token_balances int_wallet_collections_held"
-    " int_wallet_days_settled wallet_rfv"
+    " int_wallet_days_settled wallet_rfv int_wallet_event_days_settled int_wallet_features_as_of"
 )
 
 
@@ -147,6 +147,7 @@ def _incremental_tables(db: Path) -> list[list[tuple]]:
             "intermediate.int_nft_sales_deduplicated", "intermediate.int_wallet_trades",
             "intermediate.int_wallet_token_balances", "intermediate.int_wallet_collections_held",
             "intermediate.int_wallet_days_settled", "marts.wallet_rfv",
+            "intermediate.int_wallet_event_days_settled", "intermediate.int_wallet_features_as_of",
         )
     ]  # fmt: skip
     return [wrapped, movements, _mart(db), *others]
@@ -320,29 +321,34 @@ def test_a_night_recomputes_an_ml_cutoff_only_if_its_days_changed(built: Built, 
     assert _rows(refreshed, snapshots) == incremental
 
 
-def test_rfv_sums_kept_night_after_night_equal_a_full_refresh(
+def test_sums_kept_night_after_night_equal_a_full_refresh(
     built: Built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """int_wallet_days_settled carried from night to night (days becoming final added, days leaving each RFV
-    window taken out, a skipped night included) holds what a full refresh computes, and so does wallet_rfv,
-    which adds the last days to it."""
-    monkeypatch.setenv("DBT_INDIRECT_SELECTION", "cautious")  # only wallet_rfv's own tests: other marts stay
+    """int_wallet_days_settled and int_wallet_event_days_settled carried from night to night (days becoming
+    final added, days leaving each window taken out, a skipped night included) hold what a full refresh
+    computes, and so do wallet_rfv and int_wallet_features_as_of, which add the last days to them."""
+    monkeypatch.setenv("DBT_INDIRECT_SELECTION", "cautious")  # only the selected models' tests
     copy = tmp_path / "rfv-nights.duckdb"
     shutil.copyfile(built.config.warehouse_path, copy)
     config = built.config.model_copy(update={"warehouse": copy})
     last = built.second.as_of
     nights = [last - timedelta(days=days) for days in (6, 5, 4, 1, 0)]  # two nights skipped before the 4th
-    build(config, select="+wallet_rfv", as_of=nights[0], full_refresh=True, unit_tests=False)
+    selected = "+wallet_rfv +int_wallet_features_as_of"
+    build(config, select=selected, as_of=nights[0], full_refresh=True, unit_tests=False)
     for night in nights[1:]:
-        build(config, select="+wallet_rfv", as_of=night, unit_tests=False)
-    compiled = next(dbt_paths(config)[0].glob("compiled/**/int_wallet_days_settled.sql")).read_text()
-    assert "int_wallet_days_settled" in compiled.split("kept as", 1)[1]  # the last night advanced them
-    tables = ("intermediate.int_wallet_days_settled", "marts.wallet_rfv")
+        build(config, select=selected, as_of=night, unit_tests=False)
+    for state in ("int_wallet_days_settled", "int_wallet_event_days_settled"):
+        compiled = next(dbt_paths(config)[0].glob(f"compiled/**/{state}.sql")).read_text()
+        assert state in compiled.split("kept as", 1)[1]  # the last night advanced the kept rows
+    tables = (
+        "intermediate.int_wallet_days_settled", "marts.wallet_rfv",
+        "intermediate.int_wallet_event_days_settled", "intermediate.int_wallet_features_as_of",
+    )  # fmt: skip
     kept = [_rows(copy, f"select * from {table} order by all") for table in tables]
     refreshed = tmp_path / "rfv-refreshed.duckdb"
     shutil.copyfile(copy, refreshed)
     refresh = config.model_copy(update={"warehouse": refreshed})
-    build(refresh, select="+wallet_rfv", as_of=last, full_refresh=True, unit_tests=False)
+    build(refresh, select=selected, as_of=last, full_refresh=True, unit_tests=False)
     assert [_rows(refreshed, f"select * from {table} order by all") for table in tables] == kept
     assert all(len(rows) > 50 for rows in kept)
 

@@ -147,17 +147,50 @@
     tokens whose units summed over the days before the cutoff are positive (int_wallet_token_days_netted),
     or, for the cutoff as_of + 1 day, `collections_held`: int_wallet_collections_held, those same tokens
     per collection as of the end of as_of (kept incrementally, so a night does not re-add every token-day).
+    For that cutoff too, `settled` (int_wallet_event_days_settled): the activity sums of the days before
+    its boundary kept from night to night, to which the days from the boundary on are added
+    (macros/settled_sums.sql); used only when it was built for this as_of.
     Gas: segments_gas_features over the gas window.
 
     One cutoff per query on purpose: the query holds one row per wallet, so its memory does not grow with the
     number of cutoffs; ml_training_snapshots runs one such query per cutoff.
 -#}
-{% macro segments_wallet_features(cutoff, collections_held=none) -%}
+{% macro segments_wallet_features(cutoff, collections_held=none, settled=none) -%}
     {%- set windows = segments_windows() -%}
     {%- set cutoff_date = "cast('" ~ cutoff ~ "' as date)" -%}
     {%- set cutoff_at = "cast('" ~ cutoff ~ " 00:00:00' as " ~ dbt.type_timestamp() ~ ")" -%}
     {%- set reference_date = "cast(" ~ dbt.dateadd('day', -1, cutoff_date) ~ " as date)" -%}
+    {%- set boundary = settled_boundary(settled) if settled is not none else none -%}
     with
+    {%- if boundary %}
+
+    kept_activity as (
+
+        select * from {{ settled }}
+
+    ),
+
+    recent_activity as (
+
+        {{ settled_day_sums(
+            ref('int_wallet_event_days_summed'), settled_spec('int_wallet_event_days_summed'), boundary, cutoff,
+            (modules.datetime.date.fromisoformat(cutoff) - modules.datetime.timedelta(days=1)).isoformat()
+        ) }}
+
+    ),
+
+    activity_features as (
+
+        select
+            {{ settled_combined(settled_spec('int_wallet_event_days_summed'), 'kept_activity', 'recent_activity') }}
+        from kept_activity
+        full outer join recent_activity
+            on
+                kept_activity.chain_id = recent_activity.chain_id
+                and kept_activity.wallet = recent_activity.wallet
+
+    ),
+    {%- else %}
 
     event_days as (
 
@@ -198,6 +231,7 @@
             wallet
 
     ),
+    {%- endif %}
 
     {%- if collections_held is not none %}
 

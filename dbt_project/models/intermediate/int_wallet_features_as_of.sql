@@ -4,7 +4,9 @@
 -- (macros/segments_features.sql) as of the end of the run date: the events strictly before as_of + 1 day
 -- 00:00 UTC. The fields a rule cohort may name (rule_segments) are its numeric columns.
 -- A table: every rule cohort reads it. Rebuilt whole each run (windows and recency move every day), from
--- the wallet-day tables and the holdings as of as_of (int_wallet_collections_held), not from events.
+-- the activity sums kept from night to night (int_wallet_event_days_settled) plus the days after them,
+-- the holdings as of as_of (int_wallet_collections_held) and the gas window's transactions, not from
+-- every event.
 
 {%- set as_of = as_of_date() %}
 {%- set cutoff = (modules.datetime.date.fromisoformat(as_of) + modules.datetime.timedelta(days=1)).isoformat() %}
@@ -13,7 +15,11 @@ with
 
 features as (
 
-    {{ segments_wallet_features(cutoff, collections_held=ref('int_wallet_collections_held')) }}
+    {{ segments_wallet_features(
+        cutoff,
+        collections_held=ref('int_wallet_collections_held'),
+        settled=ref('int_wallet_event_days_settled')
+    ) }}
 
 ),
 

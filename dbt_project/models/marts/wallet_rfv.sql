@@ -5,19 +5,20 @@
 -- up to as_of. A table: every row depends on as_of (recency, T, the windows), so all of them change every
 -- day. Its sums come from int_wallet_days_settled (each wallet's wallet-days before as_of - lookback_days,
 -- kept from night to night) plus the days from there to as_of in int_wallet_days_summarized (one row per
--- wallet and day), so a night adds up a few days, not the history (macros/rfv_settled.sql). Built for
+-- wallet and day), so a night adds up a few days, not the history (macros/settled_sums.sql). Built for
 -- another as_of than the kept sums, it adds up every day instead.
 
 {%- set as_of = as_of_date() %}
 {%- set day_after = (modules.datetime.date.fromisoformat(as_of) + modules.datetime.timedelta(days=1)).isoformat() %}
-{%- set settled_before = rfv_settled_boundary() or none %}
+{%- set settled_before = settled_boundary(ref('int_wallet_days_settled')) or none %}
+{%- set spec = settled_spec('int_wallet_days_summarized') %}
 {%- set windows = var('rfv_windows_days') %}
 
 with
 
 recent_days as (
 
-    {{ rfv_wallet_day_sums(ref('int_wallet_days_summarized'), settled_before, day_after, as_of) }}
+    {{ settled_day_sums(ref('int_wallet_days_summarized'), spec, settled_before, day_after, as_of) }}
 
 ),
 
@@ -35,7 +36,7 @@ settled as (
 wallets as (
 
     select
-        {{ rfv_combined_sums('settled', 'recent_days') }}
+        {{ settled_combined(spec, 'settled', 'recent_days') }}
     from settled
     full outer join recent_days
         on
