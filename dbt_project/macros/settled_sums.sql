@@ -63,7 +63,7 @@
 {% macro settled_summed_columns(spec) -%}
     {%- set columns = [] -%}
     {%- for column, _ in spec.totals %}{% do columns.append(column) %}{% endfor -%}
-    {%- for window_days in var('rfv_windows_days') -%}
+    {%- for window_days in segments_windows() -%}
         {%- for pattern, _ in spec.windowed %}{% do columns.append(pattern.format(window_days)) %}{% endfor -%}
     {%- endfor -%}
     {{- return(columns) -}}
@@ -224,7 +224,7 @@
     Rows: every wallet with such a day.
 -#}
 {% macro settled_day_sums(days, spec, first_day, last_day, as_of, left_from_as_of=none, left_before=none) -%}
-    {%- set windows = var('rfv_windows_days') -%}
+    {%- set windows = segments_windows() -%}
     {%- set datetime = modules.datetime -%}
     {%- set as_of_day = datetime.date.fromisoformat(as_of) -%}
     {%- set in_range -%}
