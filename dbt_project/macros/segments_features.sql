@@ -181,13 +181,7 @@
 
     activity_features as (
 
-        select
-            {{ settled_combined(settled_spec('int_wallet_event_days_summed'), 'kept_activity', 'recent_activity') }}
-        from kept_activity
-        full outer join recent_activity
-            on
-                kept_activity.chain_id = recent_activity.chain_id
-                and kept_activity.wallet = recent_activity.wallet
+        {{ settled_joined(settled_spec('int_wallet_event_days_summed'), 'kept_activity', 'recent_activity') }}
 
     ),
     {%- else %}

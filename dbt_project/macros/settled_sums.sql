@@ -168,13 +168,7 @@
 
     combined as (
 
-        select
-            {{ settled_combined(spec, 'kept', 'added') }}
-        from added
-        left join kept
-            on
-                added.chain_id = kept.chain_id
-                and added.wallet = kept.wallet
+        {{ settled_joined(spec, 'kept', 'added', 'right') }}
 
     )
 
@@ -336,4 +330,17 @@
     {%- for column in settled_summed_columns(spec) %}
     coalesce({{ earlier }}.{{ column }}, 0) + coalesce({{ later }}.{{ column }}, 0) as {{ column }}{{ ',' if not loop.last }}
     {%- endfor %}
+{%- endmacro %}
+
+
+{#- The select of settled_combined over `earlier` and `later` joined on the wallet: 'full' keeps the wallets
+    of either, 'right' those of `later` only (a night rewrites the wallets its days touch). -#}
+{% macro settled_joined(spec, earlier, later, join='full') -%}
+    select
+        {{ settled_combined(spec, earlier, later) }}
+    from {{ earlier }}
+    {{ join }} outer join {{ later }}
+        on
+            {{ earlier }}.chain_id = {{ later }}.chain_id
+            and {{ earlier }}.wallet = {{ later }}.wallet
 {%- endmacro %}

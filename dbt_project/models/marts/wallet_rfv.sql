@@ -35,13 +35,7 @@ settled as (
 
 wallets as (
 
-    select
-        {{ settled_combined(spec, 'settled', 'recent_days') }}
-    from settled
-    full outer join recent_days
-        on
-            settled.chain_id = recent_days.chain_id
-            and settled.wallet = recent_days.wallet
+    {{ settled_joined(spec, 'settled', 'recent_days') }}
 
 ),
 
