@@ -172,9 +172,9 @@
 
 
 {#- The wanted cutoffs the table lacks once the stale ones are gone, newest first. -#}
-{% macro ml_snapshot_cutoffs_to_build(stored=none) -%}
+{% macro ml_snapshot_cutoffs_to_build(stored=none, stale=none) -%}
     {%- set stored = ml_snapshot_cutoffs_stored() if stored is none else stored -%}
-    {%- set stale = ml_snapshot_cutoffs_stale(stored) -%}
+    {%- set stale = ml_snapshot_cutoffs_stale(stored) if stale is none else stale -%}
     {%- set missing = [] -%}
     {%- for cutoff in ml_snapshot_cutoffs() -%}
         {%- if cutoff not in stored or cutoff in stale -%}
@@ -189,8 +189,10 @@
     cutoffs this run writes (macros/tests_window.sql): the others were tested when they were written. -#}
 {% macro ml_snapshots_delete_stale() -%}
     {%- set stored = ml_snapshot_cutoffs_stored() -%}
+    {#- once: telling a stale cutoff may compare fingerprints of its input days -#}
+    {%- set stale = ml_snapshot_cutoffs_stale(stored) -%}
     {%- if execute and is_incremental() -%}
-        {%- set to_build = ml_snapshot_cutoffs_to_build(stored) -%}
+        {%- set to_build = ml_snapshot_cutoffs_to_build(stored, stale) -%}
         {%- set rewritten -%}
             {%- if to_build -%}
                 cutoff_date in ({% for cutoff in to_build %}cast('{{ cutoff }}' as date){{ ', ' if not loop.last }}{% endfor %})
@@ -200,7 +202,6 @@
         {%- endset -%}
         {%- do tests_record_window(this, rewritten, (to_build | min) if to_build else as_of_date()) -%}
     {%- endif -%}
-    {%- set stale = ml_snapshot_cutoffs_stale(stored) -%}
     {%- set inputs = ml_snapshot_inputs_relation() -%}
     {%- if not is_incremental() %}
         delete from {{ inputs }}
