@@ -100,16 +100,22 @@
 {%- endmacro %}
 
 
+{#- The boundary of a state as of `as_of` ('YYYY-MM-DD'): as_of - lookback_days, the first day a night
+    rebuilds. -#}
+{% macro settled_boundary_for(as_of) -%}
+    {{- return((modules.datetime.date.fromisoformat(as_of)
+        - modules.datetime.timedelta(days=var('lookback_days', 3) | int)).isoformat()) -}}
+{%- endmacro %}
+
+
 {#-
     How the settled model being built gets to this run's state from its wallet-day table `source` (a model
     name): {'settled_before': the new boundary, and, when it advances the stored state, 'from_as_of' and
     'from_settled_before' (none: it adds up all days)}.
 -#}
 {% macro settled_plan(source) -%}
-    {%- set datetime = modules.datetime -%}
     {%- set as_of = as_of_date() -%}
-    {%- set settled_before = (datetime.date.fromisoformat(as_of)
-        - datetime.timedelta(days=var('lookback_days', 3) | int)).isoformat() -%}
+    {%- set settled_before = settled_boundary_for(as_of) -%}
     {%- set plan = {'settled_before': settled_before, 'from_as_of': none, 'from_settled_before': none} -%}
     {%- if not execute or not is_incremental() -%}
         {{- return(plan) -}}
@@ -190,12 +196,12 @@
 
 
 {#- Post-hook of a settled model: remember which as_of and boundary its rows are for. -#}
-{% macro settled_record(source) -%}
+{% macro settled_record() -%}
     {%- set states = rolling_states_relation() -%}
     delete from {{ states }} where relation_name = '{{ rolling_state_key(this) }}';
     insert into {{ states }} values (
         '{{ rolling_state_key(this) }}', cast('{{ as_of_date() }}' as date),
-        cast('{{ settled_plan(source).settled_before }}' as date)
+        cast('{{ settled_boundary_for(as_of_date()) }}' as date)
     )
 {%- endmacro %}
 

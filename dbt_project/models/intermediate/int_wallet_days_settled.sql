@@ -5,7 +5,7 @@
         unique_key=['chain_id', 'wallet'],
         on_schema_change='fail',
         pre_hook="{{ settled_prepare('int_wallet_days_summarized') }}",
-        post_hook="{{ settled_record('int_wallet_days_summarized') }}",
+        post_hook="{{ settled_record() }}",
     )
 }}
 
