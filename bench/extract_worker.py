@@ -28,7 +28,7 @@ CHAIN_ID = 31337
 
 def main(tool: str, url: str, last: int, out: Path, result: Path, settings: str | None) -> None:
     if tool == "chainseg":
-        from chainseg.config import ExtractConfig
+        from chainseg.extract_config import ExtractConfig
         from extract.extractor import extract_chain  # noqa: F401 - imported before the clock starts
         from extract.warehouse import connect  # noqa: F401
 
@@ -45,7 +45,7 @@ def main(tool: str, url: str, last: int, out: Path, result: Path, settings: str 
 
 
 def _chainseg(url: str, db_path: Path, settings: object) -> dict[str, int]:
-    from chainseg.config import ChainConfig
+    from chainseg.extract_config import ChainConfig
     from extract.extractor import extract_chain
     from extract.warehouse import connect
 

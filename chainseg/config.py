@@ -23,6 +23,17 @@ from pydantic import (
 )
 
 from chainseg.errors import UserError
+from chainseg.extract_config import ChainConfig, ExtractConfig, SettingError
+
+__all__ = [
+    "ChainConfig",
+    "Config",
+    "ExtractConfig",
+    "MartsConfig",
+    "RuleCohort",
+    "RuleCondition",
+    "load_config",
+]
 
 DEFAULT_CONFIG_NAME = "chainseg.yml"
 
@@ -45,28 +56,6 @@ class DevnetConfig(_Strict):
     @classmethod
     def _utc(cls, value: datetime) -> datetime:
         return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-class ChainConfig(_Strict):
-    chain_id: int = Field(gt=0, description="The id the node must report; a mismatch stops the run.")
-    # The URL often carries an API key, so the file names the environment variable holding it, never the
-    # URL itself. None: the local devnet started by `chainseg devnet up`.
-    rpc_url_env: str | None = None
-    confirmations: int = Field(64, ge=0, description="Head lag used where the node has no 'finalized' tag.")
-    use_finalized: bool = True
-    start_block: int = Field(0, ge=0, description="First block of the first extraction.")
-
-
-class ExtractConfig(_Strict):
-    chunk_size: int = Field(2_000, ge=1, le=100_000, description="Blocks per chunk at most.")
-    # A chunk is one DuckDB transaction; its size in blocks adapts to hold about this many transactions.
-    chunk_transactions: int = Field(10_000, ge=1, le=1_000_000)
-    max_batch: int = Field(100, ge=1, le=10_000, description="Calls per JSON-RPC batch request, at most.")
-    concurrency: int = Field(8, ge=1, le=256, description="HTTP requests in flight.")
-    chunks_in_flight: int = Field(4, ge=1, le=64, description="Chunks fetched ahead of the writer.")
-    timeout: float = Field(30.0, gt=0, description="Seconds per HTTP request.")
-    max_attempts: int = Field(10, ge=1)
-    requests_per_second: float | None = Field(None, gt=0)
 
 
 class RuleCondition(_Strict):
@@ -271,7 +260,12 @@ def load_config(path: Path | None = None, overrides: dict[str, Any] | None = Non
         return Config(**data, base_dir=path.parent.resolve())
     except ValidationError as exc:
         err = exc.errors()[0]
-        key = ".".join(str(part) for part in err["loc"])
+        loc, message = list(err["loc"]), err["msg"]
+        # The plain dataclasses of chainseg/extract_config.py check their own bounds and name the key.
+        cause = (err.get("ctx") or {}).get("error")
+        if isinstance(cause, SettingError):
+            loc, message = [*loc, cause.key], cause.problem
+        key = ".".join(str(part) for part in loc)
         raise UserError(
-            f"{path.name}: setting '{key}': {err['msg']}; fix it in the configuration file"
+            f"{path.name}: setting '{key}': {message}; fix it in the configuration file"
         ) from None

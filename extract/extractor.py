@@ -20,8 +20,8 @@ from typing import TextIO
 
 import duckdb
 
-from chainseg.config import ChainConfig, ExtractConfig
 from chainseg.errors import UserError
+from chainseg.extract_config import ChainConfig, ExtractConfig
 from chainseg.progress import Progress
 from extract.address_codes import AddressCodes, PendingCodes
 from extract.normalize import ChunkTables, MalformedChunk, concat_tables, normalize_chunk

@@ -16,7 +16,7 @@ import duckdb
 import pytest
 from fault_proxy import SECRET, FaultProxy
 
-from chainseg.config import ChainConfig, ExtractConfig
+from chainseg.config import ChainConfig, ExtractConfig, load_config
 from chainseg.errors import UserError
 from devnet.jsonrpc import JsonRpc
 from devnet.seeder import seed_chain
@@ -305,3 +305,34 @@ def test_a_node_without_eth_getblockreceipts_falls_back_to_per_transaction_recei
         # Asked once per chunk in flight at most, then never again: the run switched for good.
         assert 0 < proxy.hidden_calls <= SMALL_CHUNKS.chunks_in_flight * SMALL_CHUNKS.chunk_size
     assert checksum(fallback) == checksum(clean)
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "problem"),
+    [
+        ("extract:\n  chunk_size: 0\n", "extract.chunk_size", "at least 1"),
+        ("extract:\n  timeout: 0\n", "extract.timeout", "greater than 0"),
+        ("extract:\n  concurrency: 300\n", "extract.concurrency", "at most 256"),
+        ("extract:\n  chunk_sz: 3\n", "extract.chunk_sz", "Unexpected"),
+        ("chains:\n  main:\n    chain_id: 0\n", "chains.main.chain_id", "greater than 0"),
+        (
+            "chains:\n  main:\n    chain_id: 1\n    confirmations: -1\n",
+            "chains.main.confirmations",
+            "at least 0",
+        ),
+    ],
+)
+def test_extraction_settings_out_of_bounds_name_the_key(
+    tmp_path: Path, section: str, key: str, problem: str
+) -> None:
+    # The chains: and extract: sections are plain dataclasses (the extractor does not import pydantic);
+    # the file's error still names the key, and a setting built in code is held to the same bounds.
+    (tmp_path / "chainseg.yml").write_text(section)
+    with pytest.raises(UserError, match=rf"chainseg\.yml: setting '{key}': .*{problem}"):
+        load_config(tmp_path / "chainseg.yml")
+    name = key.split(".")[-1]
+    if name != "chunk_sz":
+        settings = {"chain_id": 1} if key.startswith("chains") else {}
+        settings[name] = int(section.rsplit(":", 1)[1])
+        with pytest.raises(ValueError, match=rf"{name}: .*{problem}"):
+            (ChainConfig if key.startswith("chains") else ExtractConfig)(**settings)
