@@ -187,11 +187,11 @@ def count_reported(out: Path, result: dict) -> dict[str, int]:
 
 
 def build_tools(args: argparse.Namespace, url: str, last: int, tmp: Path) -> dict[str, Tool]:
-    from chainseg.config import ExtractConfig
+    from chainseg.extract_config import ExtractConfig
 
     worker_script = [sys.executable, str(Path(__file__).resolve().parent / "extract_worker.py")]
     settings = ExtractConfig()
-    client = settings.model_dump(include={"max_batch", "concurrency", "timeout", "max_attempts"})
+    client = {key: getattr(settings, key) for key in ("max_batch", "concurrency", "timeout", "max_attempts")}
     ours = (
         f"chunk {settings.chunk_size}, batch {settings.max_batch}, "
         f"{settings.concurrency} requests, {settings.chunks_in_flight} chunks ahead"
