@@ -398,7 +398,7 @@ def test_nightly_tests_look_at_the_rewritten_days_only(built: Built, tmp_path: P
     assert "changed_tokens" in _test_sql(config, "test.chainseg.assert_holdings_match_token_balances")
     # its generic tests read those tokens' rows and the open positions it re-aged; those reading no as_of
     # column (the key, the links to movements: meta tests_rows: written) read the recomputed tokens only
-    assert "is_open or exists" in _test_sql(config, "test.chainseg.not_null_token_holding_periods_is_open")
+    assert "is_open or exists" in _test_sql(config, "test.chainseg.not_null_columns_token_holding_periods")
     for written_only in (
         _unique_test_sql(config, "token_holding_periods"),
         _test_sql(config, "test.chainseg.composite_relationships_token_holding_periods_chain_id__acquired_"),
