@@ -80,13 +80,15 @@
     equal values share one percentile. NULL values are not ranked (they get NULL).
 -#}
 {% macro segments_percentile_rank(value, partition_by) -%}
-    {%- set partition = partition_by | join(', ') -%}
+    {#- The three windows share one partitioning and order, so the database sorts the rows once (the
+        rows with the same value are the current row's peers; the non-NULL values are the partition). -#}
+    {%- set window = 'partition by ' ~ partition_by | join(', ') ~ ', ' ~ value ~ ' is null order by ' ~ value -%}
     case when {{ value }} is not null then
         cast(
-            (rank() over (partition by {{ partition }}, {{ value }} is null order by {{ value }}) - 1)
-            + 0.5 * count(*) over (partition by {{ partition }}, {{ value }})
+            (rank() over ({{ window }}) - 1)
+            + 0.5 * count(*) over ({{ window }} range between current row and current row)
             as double
-        ) / count({{ value }}) over (partition by {{ partition }})
+        ) / count({{ value }}) over ({{ window }} rows between unbounded preceding and unbounded following)
     end
 {%- endmacro %}
 
@@ -150,12 +152,13 @@
     For that cutoff too, `settled` (int_wallet_event_days_settled): the activity sums of the days before
     its boundary kept from night to night, to which the days from the boundary on are added
     (macros/settled_sums.sql); used only when it was built for this as_of.
-    Gas: segments_gas_features over the gas window.
+    Gas: segments_gas_features over the gas window, or, for the cutoff as_of + 1 day, `gas`
+    (int_wallet_gas_as_of: the same features, computed once a night for this and wallet_gas_sensitivity).
 
     One cutoff per query on purpose: the query holds one row per wallet, so its memory does not grow with the
     number of cutoffs; ml_training_snapshots runs one such query per cutoff.
 -#}
-{% macro segments_wallet_features(cutoff, collections_held=none, settled=none) -%}
+{% macro segments_wallet_features(cutoff, collections_held=none, settled=none, gas=none) -%}
     {%- set windows = segments_windows() -%}
     {%- set cutoff_date = "cast('" ~ cutoff ~ "' as date)" -%}
     {%- set cutoff_at = "cast('" ~ cutoff ~ " 00:00:00' as " ~ dbt.type_timestamp() ~ ")" -%}
@@ -276,6 +279,22 @@
 
     ),
     {%- endif %}
+    {%- if gas is not none %}
+
+    gas_features as (
+
+        select
+            chain_id,
+            wallet,
+            gas_transactions,
+            median_priority_fee_gwei,
+            median_fee_to_base_ratio,
+            median_base_fee_percentile,
+            cheapest_hours_share
+        from {{ gas }}
+
+    ),
+    {%- else %}
 
     transactions as (
 
@@ -300,6 +319,7 @@
         ) }}
 
     ),
+    {%- endif %}
 
     joined as (
 

@@ -5,8 +5,8 @@
 -- 00:00 UTC. The fields a rule cohort may name (rule_segments) are its numeric columns.
 -- A table: every rule cohort reads it. Rebuilt whole each run (windows and recency move every day), from
 -- the activity sums kept from night to night (int_wallet_event_days_settled) plus the days after them,
--- the holdings as of as_of (int_wallet_collections_held) and the gas window's transactions, not from
--- every event.
+-- the holdings as of as_of (int_wallet_collections_held) and the gas features of the window
+-- (int_wallet_gas_as_of), not from every event.
 
 {%- set as_of = as_of_date() %}
 {%- set cutoff = (modules.datetime.date.fromisoformat(as_of) + modules.datetime.timedelta(days=1)).isoformat() %}
@@ -18,7 +18,8 @@ features as (
     {{ segments_wallet_features(
         cutoff,
         collections_held=ref('int_wallet_collections_held'),
-        settled=ref('int_wallet_event_days_settled')
+        settled=ref('int_wallet_event_days_settled'),
+        gas=ref('int_wallet_gas_as_of')
     ) }}
 
 ),

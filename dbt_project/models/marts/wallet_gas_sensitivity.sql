@@ -4,13 +4,11 @@
 -- within their UTC day (median of the mid-rank percentiles, int_block_base_fees_ranked), the share of its
 -- transactions sent in its day's cheapest quartile of hours, and a label from documented cut-offs
 -- (macros/segments_gas_label.sql). Addresses that hold code are left out, as in every wallet mart.
--- Rebuilt whole on every run (one row per wallet as of the run date).
+-- Rebuilt whole on every run (one row per wallet as of the run date). The medians and the share come from
+-- int_wallet_gas_as_of, which computes them once for this mart and the wallet features.
 
 {%- set as_of = as_of_date() %}
 {%- set cutoffs_used = segments_gas_cutoffs() %}
-{%- set first_day = (modules.datetime.date.fromisoformat(as_of)
-    - modules.datetime.timedelta(days=segments_gas_window_days() - 1)).isoformat() %}
-{%- set gas_end_day = (modules.datetime.date.fromisoformat(as_of) + modules.datetime.timedelta(days=1)).isoformat() %}
 
 with
 
@@ -24,20 +22,9 @@ contracts as (
 
 ),
 
-transactions as (
-
-    select * from {{ ref('int_wallet_transactions_ranked') }}
-    where {{ timestamp_in_days('block_timestamp', first_day, as_of) }}
-
-),
-
 gas as (
 
-    {{ segments_gas_features(
-        'transactions',
-        "cast('" ~ gas_end_day ~ " 00:00:00' as " ~ dbt.type_timestamp() ~ ")",
-        "cast('" ~ first_day ~ " 00:00:00' as " ~ dbt.type_timestamp() ~ ")"
-    ) }}
+    select * from {{ ref('int_wallet_gas_as_of') }}
 
 ),
 
@@ -74,7 +61,7 @@ final as (
         chain_id,
         wallet,
         cast('{{ as_of }}' as date) as as_of,
-        cast('{{ first_day }}' as date) as gas_window_start_date,
+        gas_window_start_date,
         cast(gas_transactions as {{ dbt.type_bigint() }}) as transactions,
         median_priority_fee_gwei,
         median_fee_to_base_ratio,
