@@ -26,6 +26,12 @@
 -- takes units (matched_before, matched_through] of them, and a (lot, disposal) pair is the overlap of the
 -- two ranges. Units disposed beyond the balance the warehouse has seen acquired (history not extracted,
 -- imported trades) match no lot.
+--
+-- One-unit tokens (unique, every event moving 1 unit: nearly every ERC-721) take a short cut to the same
+-- rows: there every acquisition is followed, in the token's order, by its wallet's disposal (real or the
+-- unobserved exit), and FIFO pairs exactly those two (a disposal after a disposal matches nothing), so
+-- the pair is the acquisition and the token's next event (one_unit_pieces), without the per-wallet
+-- running counts, which need a second sort of the events.
 
 {%- set as_of = as_of_date() %}
 {%- set end_of_as_of = (modules.datetime.date.fromisoformat(as_of)
@@ -118,8 +124,72 @@ token_ordered as (
         lead(transaction_hash) over ({{ token_order }}) as next_transaction_hash,
         lead(log_index) over ({{ token_order }}) as next_log_index,
         lead(batch_index) over ({{ token_order }}) as next_batch_index,
-        lead(trade_only_source) over ({{ token_order }}) as next_trade_only_source
+        lead(trade_only_source) over ({{ token_order }}) as next_trade_only_source,
+        lead(event_kind) over ({{ token_order }}) as next_event_kind,
+        lead(price_wei) over ({{ token_order }}) as next_price_wei,
+        lead(proceeds_wei) over ({{ token_order }}) as next_proceeds_wei,
+        -- same partition and order as the leads: one sort for all
+        min(case when is_unique_token and amount = 1 then 1 else 0 end) over (
+            {{ token_order }}
+            rows between unbounded preceding and unbounded following
+        ) = 1 as is_one_unit_token
     from events
+
+),
+
+-- The pairs of one-unit tokens: each acquisition with the token's next event, its wallet's disposal or,
+-- when the next event is not that, an unobserved exit at the next event's place (as unobserved_exits
+-- below); the last acquisition is open. Columns as closed_pieces / open_pieces, ranks as the FIFO path
+-- would give them; units 0..1 of a lot of 1.
+one_unit_pieces as (
+
+    select
+        chain_id,
+        wallet,
+        collection_address,
+        token_id,
+        token_standard,
+        event_kind as acquired_via,
+        block_timestamp as acquired_at,
+        block_number as acquired_block_number,
+        transaction_hash as acquired_transaction_hash,
+        log_index as acquired_log_index,
+        batch_index as acquired_batch_index,
+        trade_only_source is not null as acquired_from_trade_only,
+        token_event_rank as acquired_rank,
+        amount as lot_amount,
+        price_wei as lot_price_wei,
+        cast(0 as {{ wei_type() }}) as lot_units_before,
+        amount as lot_units_through,
+        case when next_wallet is null then cast(0 as {{ wei_type() }}) else amount end as units_matched_total,
+        case
+            when next_wallet is null then null
+            when next_direction = 'out' and next_wallet = wallet then next_event_kind
+            else 'left_unobserved'
+        end as disposed_via,
+        next_block_timestamp as disposal_timestamp,
+        next_block_number as disposed_block_number,
+        next_transaction_hash as disposed_transaction_hash,
+        next_log_index as disposed_log_index,
+        next_batch_index as disposed_batch_index,
+        case when next_wallet is not null then next_trade_only_source is not null end as disposed_from_trade_only,
+        case when next_wallet is not null then token_event_rank + 1 end as disposed_rank,
+        case
+            when next_wallet is null then null
+            when next_direction = 'out' and next_wallet = wallet then 1
+            else 0
+        end as disposed_tie_rank,
+        case when next_wallet is not null then amount end as disposal_amount,
+        case when next_direction = 'out' and next_wallet = wallet then next_price_wei end as disposal_price_wei,
+        case when next_direction = 'out' and next_wallet = wallet then next_proceeds_wei end
+            as disposal_proceeds_wei,
+        case when next_wallet is not null then cast(0 as {{ wei_type() }}) end as disposal_units_before,
+        cast(0 as {{ wei_type() }}) as piece_units_from,
+        amount as piece_units_to
+    from token_ordered
+    where
+        is_one_unit_token
+        and direction = 'in'
 
 ),
 
@@ -150,6 +220,7 @@ unobserved_exits as (
     from token_ordered
     where
         is_unique_token
+        and not is_one_unit_token
         and direction = 'in'
         and next_wallet is not null
         and not (next_direction = 'out' and next_wallet = wallet)
@@ -178,6 +249,7 @@ stream as (
         token_event_rank,
         tie_rank
     from token_ordered
+    where not is_one_unit_token
 
     union all
 
@@ -386,6 +458,8 @@ pieces as (
     select * from closed_pieces
     union all
     select * from open_pieces
+    union all
+    select * from one_unit_pieces
 
 ),
 
