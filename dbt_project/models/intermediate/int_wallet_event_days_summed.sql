@@ -34,106 +34,113 @@ contracts as (
 
 ),
 
-trades as (
+-- Each source reduced to wallet-days on its own, the three joined on (chain_id, wallet, day): one
+-- aggregation of every column over all the sources' rows (46 million on the benchmark's full build) costs
+-- about twice as much. least()/greatest() over coalesces: a source without the wallet-day is NULL there,
+-- and not every database's least() skips NULLs.
+trades_daily as (
 
     select
         chain_id,
         wallet,
         block_date as day,
-        block_timestamp as activity_at,
-        case when role = 'buyer' then 1 else 0 end as buys,
-        case when role = 'buyer' then coalesce(price_wei, 0) else 0 end as spend_wei,
-        case when role = 'buyer' then block_timestamp end as buy_at,
-        case when role = 'seller' then 1 else 0 end as sells,
-        case when role = 'seller' then coalesce(price_wei, 0) else 0 end as sell_volume_wei,
-        0 as mints,
-        0 as transactions,
-        0 as gas_paid_wei
+        min(block_timestamp) as first_activity_at,
+        max(block_timestamp) as last_activity_at,
+        max(case when role = 'buyer' then block_timestamp end) as last_buy_at,
+        sum(case when role = 'buyer' then 1 else 0 end) as buys,
+        sum(case when role = 'buyer' then coalesce(price_wei, 0) else 0 end) as spend_wei,
+        sum(case when role = 'seller' then 1 else 0 end) as sells,
+        sum(case when role = 'seller' then coalesce(price_wei, 0) else 0 end) as sell_volume_wei
     from {{ ref('int_wallet_trades') }}
     where {{ timestamp_in_days('block_timestamp', first_day, last_day) }}
+    group by
+        chain_id,
+        wallet,
+        block_date
 
 ),
 
-movements as (
+movements_daily as (
 
     select
         chain_id,
         wallet,
         block_date as day,
-        block_timestamp as activity_at,
-        0 as buys,
-        0 as spend_wei,
-        cast(null as {{ dbt.type_timestamp() }}) as buy_at,
-        0 as sells,
-        0 as sell_volume_wei,
-        case when movement_kind = 'mint' then 1 else 0 end as mints,
-        0 as transactions,
-        0 as gas_paid_wei
+        min(block_timestamp) as first_activity_at,
+        max(block_timestamp) as last_activity_at,
+        sum(case when movement_kind = 'mint' then 1 else 0 end) as mints
     from {{ ref('int_wallet_token_movements') }}
     where {{ timestamp_in_days('block_timestamp', first_day, last_day) }}
+    group by
+        chain_id,
+        wallet,
+        block_date
 
 ),
 
-transactions as (
+transactions_daily as (
 
     select
         chain_id,
         wallet,
         block_date as day,
-        block_timestamp as activity_at,
-        0 as buys,
-        0 as spend_wei,
-        cast(null as {{ dbt.type_timestamp() }}) as buy_at,
-        0 as sells,
-        0 as sell_volume_wei,
-        0 as mints,
-        1 as transactions,
-        gas_paid_wei
+        min(block_timestamp) as first_activity_at,
+        max(block_timestamp) as last_activity_at,
+        count(*) as transactions,
+        sum(gas_paid_wei) as gas_paid_wei
     from {{ ref('int_wallet_transactions_ranked') }}
     where {{ timestamp_in_days('block_timestamp', first_day, last_day) }}
+    group by
+        chain_id,
+        wallet,
+        block_date
 
 ),
 
-events as (
+{%- set t, m, x = 'trades_daily.', 'movements_daily.', 'transactions_daily.' %}
+joined as (
 
-    select * from trades
-    union all
-    select * from movements
-    union all
-    select * from transactions
+    select
+        chain_id,
+        wallet,
+        day,
+        least(
+            coalesce({{ t }}first_activity_at, {{ m }}first_activity_at, {{ x }}first_activity_at),
+            coalesce({{ m }}first_activity_at, {{ x }}first_activity_at, {{ t }}first_activity_at),
+            coalesce({{ x }}first_activity_at, {{ t }}first_activity_at, {{ m }}first_activity_at)
+        ) as first_activity_at,
+        greatest(
+            coalesce({{ t }}last_activity_at, {{ m }}last_activity_at, {{ x }}last_activity_at),
+            coalesce({{ m }}last_activity_at, {{ x }}last_activity_at, {{ t }}last_activity_at),
+            coalesce({{ x }}last_activity_at, {{ t }}last_activity_at, {{ m }}last_activity_at)
+        ) as last_activity_at,
+        trades_daily.last_buy_at,
+        cast(coalesce(trades_daily.buys, 0) as {{ dbt.type_bigint() }}) as buys,
+        cast(coalesce(trades_daily.spend_wei, 0) as {{ wei_type() }}) as spend_wei,
+        cast(coalesce(trades_daily.sells, 0) as {{ dbt.type_bigint() }}) as sells,
+        cast(coalesce(trades_daily.sell_volume_wei, 0) as {{ wei_type() }}) as sell_volume_wei,
+        cast(coalesce(movements_daily.mints, 0) as {{ dbt.type_bigint() }}) as mints,
+        cast(coalesce(transactions_daily.transactions, 0) as {{ dbt.type_bigint() }}) as transactions,
+        cast(coalesce(transactions_daily.gas_paid_wei, 0) as {{ wei_type() }}) as gas_paid_wei
+    from trades_daily
+    full outer join movements_daily using (chain_id, wallet, day)
+    full outer join transactions_daily using (chain_id, wallet, day)
 
 ),
 
 final as (
 
-    select
-        events.chain_id,
-        events.wallet,
-        events.day,
-        min(events.activity_at) as first_activity_at,
-        max(events.activity_at) as last_activity_at,
-        max(events.buy_at) as last_buy_at,
-        cast(sum(events.buys) as {{ dbt.type_bigint() }}) as buys,
-        cast(sum(events.spend_wei) as {{ wei_type() }}) as spend_wei,
-        cast(sum(events.sells) as {{ dbt.type_bigint() }}) as sells,
-        cast(sum(events.sell_volume_wei) as {{ wei_type() }}) as sell_volume_wei,
-        cast(sum(events.mints) as {{ dbt.type_bigint() }}) as mints,
-        cast(sum(events.transactions) as {{ dbt.type_bigint() }}) as transactions,
-        cast(sum(events.gas_paid_wei) as {{ wei_type() }}) as gas_paid_wei
-    from events
+    select joined.*
+    from joined
     where
-        events.wallet <> '{{ var("zero_address") }}'
+        joined.wallet <> '{{ var("zero_address") }}'
         and not exists (
             select 1
             from contracts
             where
-                contracts.chain_id = events.chain_id
-                and contracts.address = events.wallet
+                contracts.chain_id = joined.chain_id
+                and contracts.address = joined.wallet
         )
-    group by
-        events.chain_id,
-        events.wallet,
-        events.day
 
 )
 
