@@ -3,6 +3,8 @@
 -- whose history the warehouse holds whole: no trades-only event, and a balance that never went below
 -- zero (a negative balance means the wallet's acquisition predates the extracted history).
 -- Also: an ERC-721 token has at most one open holding. Rows returned: the wallets and tokens that differ.
+-- The running balance (whether it ever went below zero) is computed only for the pairs whose final balance
+-- and open units differ: the excuse matters only there, and ordering every movement costs the most.
 -- After an incremental build, for the tokens that build recomputed (macros/tests_window.sql): the others'
 -- rows and movements are unchanged since the run that checked them.
 
@@ -31,40 +33,6 @@ trades_only_tokens as (
         token_id
     from {{ ref('int_holding_events_unioned') }}
     where trade_only_source is not null
-
-),
-
-running as (
-
-    select
-        chain_id,
-        wallet,
-        collection_address,
-        token_id,
-        sum(amount_delta) over (
-            partition by chain_id, wallet, collection_address, token_id
-            -- a self-transfer's 'in' row before its 'out' row: no dip below zero
-            order by block_number, log_index, batch_index, direction
-            rows between unbounded preceding and current row
-        ) as balance_through
-    from movements
-
-),
-
-balances as (
-
-    select
-        chain_id,
-        wallet,
-        collection_address,
-        token_id,
-        min(balance_through) as lowest_balance
-    from running
-    group by
-        chain_id,
-        wallet,
-        collection_address,
-        token_id
 
 ),
 
@@ -103,7 +71,7 @@ held as (
 
 ),
 
-compared as (
+differing as (
 
     select
         final_balances.chain_id,
@@ -113,12 +81,6 @@ compared as (
         final_balances.balance,
         coalesce(held.held_units, 0) as held_units
     from final_balances
-    inner join balances
-        on
-            final_balances.chain_id = balances.chain_id
-            and final_balances.wallet = balances.wallet
-            and final_balances.collection_address = balances.collection_address
-            and final_balances.token_id = balances.token_id
     left join held
         on
             final_balances.chain_id = held.chain_id
@@ -126,7 +88,7 @@ compared as (
             and final_balances.collection_address = held.collection_address
             and final_balances.token_id = held.token_id
     where
-        balances.lowest_balance >= 0
+        final_balances.balance <> coalesce(held.held_units, 0)
         and not exists (
             select 1
             from trades_only_tokens
@@ -135,6 +97,60 @@ compared as (
                 and trades_only_tokens.collection_address = final_balances.collection_address
                 and trades_only_tokens.token_id = final_balances.token_id
         )
+
+),
+
+running as (
+
+    select
+        movements.chain_id,
+        movements.wallet,
+        movements.collection_address,
+        movements.token_id,
+        sum(movements.amount_delta) over (
+            partition by movements.chain_id, movements.wallet, movements.collection_address, movements.token_id
+            -- a self-transfer's 'in' row before its 'out' row: no dip below zero
+            order by movements.block_number, movements.log_index, movements.batch_index, movements.direction
+            rows between unbounded preceding and current row
+        ) as balance_through
+    from movements
+    inner join differing
+        on
+            movements.chain_id = differing.chain_id
+            and movements.wallet = differing.wallet
+            and movements.collection_address = differing.collection_address
+            and movements.token_id = differing.token_id
+
+),
+
+lowest_balances as (
+
+    select
+        chain_id,
+        wallet,
+        collection_address,
+        token_id,
+        min(balance_through) as lowest_balance
+    from running
+    group by
+        chain_id,
+        wallet,
+        collection_address,
+        token_id
+
+),
+
+compared as (
+
+    select differing.*
+    from differing
+    inner join lowest_balances
+        on
+            differing.chain_id = lowest_balances.chain_id
+            and differing.wallet = lowest_balances.wallet
+            and differing.collection_address = lowest_balances.collection_address
+            and differing.token_id = lowest_balances.token_id
+    where lowest_balances.lowest_balance >= 0
 
 ),
 
@@ -160,6 +176,5 @@ unique_tokens_held_twice as (
 )
 
 select * from compared
-where balance <> held_units
 union all
 select * from unique_tokens_held_twice
