@@ -30,17 +30,31 @@
 {%- endmacro %}
 
 
+{#- Where an incremental run keeps the events of the tokens it recomputes (int_holding_events_unioned's
+    rows of those tokens), read by the model and by assert_holdings_lots_and_sales_add_up instead of each
+    picking them out of the whole event history again. -#}
+{% macro holdings_changed_events_relation() -%}
+    {{- return(api.Relation.create(database=target.database, schema='dbt_meta', identifier='holdings_changed_events')) -}}
+{%- endmacro %}
+
+
 {#-
     Pre-hook of token_holding_periods on an incremental run: computes the changed tokens once, before the
-    stored rows change, into holdings_changed_tokens_relation(); the model recomputes those tokens and its
-    tests read them (the rows it rewrote: those tokens' rows, and every open position, re-aged).
+    stored rows change, into holdings_changed_tokens_relation(), and their events into
+    holdings_changed_events_relation(); the model recomputes those tokens from those events and its tests
+    read them (the rows it rewrote: those tokens' rows, and every open position, re-aged).
 -#}
 {% macro holdings_save_changed_tokens() -%}
     {%- if is_incremental() -%}
         {%- set first_day = holdings_window_start() -%}
         {%- if first_day is not none -%}
             create or replace table {{ holdings_changed_tokens_relation() }} as
-            {{ holdings_changed_tokens(first_day, this) }}
+            {{ holdings_changed_tokens(first_day, this) }};
+            create or replace table {{ holdings_changed_events_relation() }} as
+            select events.*
+            from {{ ref('int_holding_events_unioned') }} as events
+            where {{ key_in(holdings_changed_tokens_relation(), 'events',
+                {'chain_id': 'chain_id', 'collection_address': 'collection_address', 'token_id': 'token_id'}) }}
         {%- endif -%}
     {%- endif -%}
 {%- endmacro %}

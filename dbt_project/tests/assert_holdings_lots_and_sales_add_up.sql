@@ -4,6 +4,7 @@
 -- observed lots has rows whose disposed_price_wei add up to its price (proceeds likewise).
 -- Rows returned: acquisitions or disposals that do not add up.
 -- After an incremental build, for the tokens that build recomputed (macros/tests_window.sql).
+-- depends_on: {{ ref('int_holding_events_unioned') }}
 
 {%- set first_day = tests_first_day(ref('token_holding_periods')) %}
 
@@ -13,13 +14,12 @@ with
 
 events as (
 
-    select * from {{ ref('int_holding_events_unioned') }} as events
+    {#- after an incremental build: those tokens' events, as the model's pre-hook saved them #}
+    select * from {{ holdings_changed_events_relation() if first_day is not none
+        else ref('int_holding_events_unioned') }} as events
     where
         not is_self_transfer
         and amount > 0
-        {%- if first_day is not none %}
-        and {{ holdings_in_changed_tokens('events') }}
-        {%- endif %}
 
 ),
 

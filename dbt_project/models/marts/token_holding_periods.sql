@@ -56,26 +56,13 @@ all_events as (
 {%- do tests_record_window(this, holdings_written_rows(this.identifier), first_day, rows='written') %}
 {%- endif %}
 
--- the tokens this run recomputes, saved by the pre-hook (macros/holdings_incremental.sql)
-changed_tokens as (
-
-    select
-        chain_id,
-        collection_address,
-        token_id
-    from {{ holdings_changed_tokens_relation() }}
-
-),
-
+-- every event of the tokens this run recomputes, saved by the pre-hook (macros/holdings_incremental.sql)
 events as (
 
-    select all_events.*
-    from all_events
-    inner join changed_tokens
-        on
-            all_events.chain_id = changed_tokens.chain_id
-            and all_events.collection_address = changed_tokens.collection_address
-            and all_events.token_id = changed_tokens.token_id
+    select * from {{ holdings_changed_events_relation() }}
+    where
+        not is_self_transfer
+        and amount > 0
 
 ),
 {%- else %}
