@@ -124,13 +124,8 @@ token_ordered as (
 
 ),
 
--- The pairs of one-unit tokens: each acquisition with the token's next event, its wallet's disposal or,
--- when the next event is not that, an unobserved exit at the next event's place (as unobserved_exits
--- below); the last acquisition is open. Columns as closed_pieces / open_pieces, ranks as the FIFO path
--- would give them; units 0..1 of a lot of 1.
-one_unit_pieces as (
-
-    select
+{#- An acquisition's own columns, for the lots of both paths (one_unit_pieces, lots). #}
+{%- set lot_columns %}
         chain_id,
         wallet,
         collection_address,
@@ -146,6 +141,16 @@ one_unit_pieces as (
         token_event_rank as acquired_rank,
         amount as lot_amount,
         price_wei as lot_price_wei,
+{%- endset %}
+
+-- The pairs of one-unit tokens: each acquisition with the token's next event, its wallet's disposal or,
+-- when the next event is not that, an unobserved exit at the next event's place (as unobserved_exits
+-- below); the last acquisition is open. Columns as closed_pieces / open_pieces, ranks as the FIFO path
+-- would give them; units 0..1 of a lot of 1.
+one_unit_pieces as (
+
+    select
+        {{ lot_columns | trim }}
         cast(0 as {{ wei_type() }}) as lot_units_before,
         amount as lot_units_through,
         case when next_wallet is null then cast(0 as {{ wei_type() }}) else amount end as units_matched_total,
@@ -334,21 +339,7 @@ matched_ranges as (
 lots as (
 
     select
-        chain_id,
-        wallet,
-        collection_address,
-        token_id,
-        token_standard,
-        event_kind as acquired_via,
-        block_timestamp as acquired_at,
-        block_number as acquired_block_number,
-        transaction_hash as acquired_transaction_hash,
-        log_index as acquired_log_index,
-        batch_index as acquired_batch_index,
-        trade_only_source is not null as acquired_from_trade_only,
-        token_event_rank as acquired_rank,
-        amount as lot_amount,
-        price_wei as lot_price_wei,
+        {{ lot_columns | trim }}
         units_in_through - amount as lot_units_before,
         units_in_through as lot_units_through,
         units_matched_total
