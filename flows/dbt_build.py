@@ -2,7 +2,8 @@
 
 dbt runs through `dbt.cli.main.dbtRunner` with the repository root as project and profiles directory, the
 warehouse from the configuration (environment variable CHAINSEG_WAREHOUSE, which profiles.yml reads) and
-the run date passed as the `as_of` var. dbt's target and log folders go under the state directory
+the run date in CHAINSEG_AS_OF (read by the as_of_date macro; a dbt var would make dbt parse the whole
+project again every night). dbt's target and log folders go under the state directory
 (`<state_dir>/dbt/target`, `<state_dir>/dbt/logs`), so a clone of the repository stays clean.
 
 The run date (`as_of`) defaults to the date of the newest block in raw.blocks: marts are computed as of the
@@ -30,6 +31,7 @@ from chainseg.errors import UserError
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]  # dbt_project.yml and profiles.yml live here
 WAREHOUSE_ENV = "CHAINSEG_WAREHOUSE"
+AS_OF_ENV = "CHAINSEG_AS_OF"  # read by dbt_project/macros/as_of_date.sql
 FAILED = {"error", "fail", "runtime error"}
 NAMED_FAILURES = 5  # a summary names at most this many failing nodes
 
@@ -94,7 +96,7 @@ def build(
     """
     as_of = as_of or default_as_of(config.warehouse_path)
     _require_warehouse(config.warehouse_path)
-    args = ["build", *_common_args(config, as_of, {"test_whole_tables": True} if test_whole_tables else {})]
+    args = ["build", *_common_args(config, {"test_whole_tables": True} if test_whole_tables else {})]
     if select:
         args += ["--select", select]
     if full_refresh:
@@ -102,7 +104,7 @@ def build(
     if not unit_tests:
         args += ["--exclude-resource-type", "unit_test"]
     started = time.monotonic()
-    outcome = _invoke(config, args)
+    outcome = _invoke(config, args, as_of)
     results = _node_results(outcome)
     failed = [r for r in results if r[0] in FAILED]
     target_path, log_path = dbt_paths(config)
@@ -121,7 +123,7 @@ def build(
 def generate_docs(config: Config, *, as_of: date | None = None) -> Path:
     """`dbt docs generate`: writes index.html, manifest.json and catalog.json; returns their folder."""
     as_of = as_of or default_as_of(config.warehouse_path)
-    outcome = _invoke(config, ["docs", "generate", *_common_args(config, as_of)])
+    outcome = _invoke(config, ["docs", "generate", *_common_args(config)], as_of)
     target_path, log_path = dbt_paths(config)
     if not outcome.success:
         raise UserError(_failure_summary("dbt docs generate", outcome, [], [], log_path / "dbt.log"))
@@ -133,40 +135,44 @@ def _require_warehouse(warehouse: Path) -> None:
         raise UserError(f"the warehouse {warehouse} does not exist; run `chainseg extract` first")
 
 
-def _common_args(config: Config, as_of: date, extra_vars: dict[str, object] | None = None) -> list[str]:
+def _common_args(config: Config, extra_vars: dict[str, object] | None = None) -> list[str]:
     target_path, log_path = dbt_paths(config)
     return [
         "--project-dir", str(PROJECT_DIR),
         "--profiles-dir", str(PROJECT_DIR),
         "--target-path", str(target_path),
         "--log-path", str(log_path),
-        "--vars", json.dumps({"as_of": as_of.isoformat(), **config.marts.dbt_vars(), **(extra_vars or {})}),
+        "--vars", json.dumps({**config.marts.dbt_vars(), **(extra_vars or {})}),
         "--no-send-anonymous-usage-stats",  # also keeps dbt from writing .user.yml into the repository
         "--no-use-colors",
     ]  # fmt: skip
 
 
 @contextmanager
-def _environment(name: str, value: str) -> Iterator[None]:
-    previous = os.environ.get(name)
-    os.environ[name] = value
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    previous = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
     try:
         yield
     finally:
-        if previous is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = previous
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
-def _invoke(config: Config, args: list[str]) -> Any:  # noqa: ANN401 - dbtRunnerResult, imported lazily
+def _invoke(config: Config, args: list[str], as_of: date) -> Any:  # noqa: ANN401 - dbtRunnerResult, imported lazily
     # dbt takes a second to import: only commands that build pay for it.
     from dbt.cli.main import dbtRunner
 
     target_path, log_path = dbt_paths(config)
     target_path.mkdir(parents=True, exist_ok=True)
     log_path.mkdir(parents=True, exist_ok=True)
-    with _LOCK, _environment(WAREHOUSE_ENV, str(config.warehouse_path)):
+    # The run date goes in the environment, not in --vars: dbt parses the whole project again whenever
+    # a var differs from the last run's (macros/as_of_date.sql).
+    environment = {WAREHOUSE_ENV: str(config.warehouse_path), AS_OF_ENV: as_of.isoformat()}
+    with _LOCK, _environment(environment):
         try:
             return dbtRunner().invoke(args)
         finally:

@@ -326,7 +326,8 @@ def test_sums_kept_night_after_night_equal_a_full_refresh(
 ) -> None:
     """int_wallet_days_settled and int_wallet_event_days_settled carried from night to night (days becoming
     final added, days leaving each window taken out, a skipped night included) hold what a full refresh
-    computes, and so do wallet_rfv and int_wallet_features_as_of, which add the last days to them."""
+    computes, and so do wallet_rfv and int_wallet_features_as_of, which add the last days to them. A new
+    date each night does not make dbt parse the project again."""
     monkeypatch.setenv("DBT_INDIRECT_SELECTION", "cautious")  # only the selected models' tests
     copy = tmp_path / "rfv-nights.duckdb"
     shutil.copyfile(built.config.warehouse_path, copy)
@@ -335,8 +336,14 @@ def test_sums_kept_night_after_night_equal_a_full_refresh(
     nights = [last - timedelta(days=days) for days in (6, 5, 4, 1, 0)]  # two nights skipped before the 4th
     selected = "+wallet_rfv +int_wallet_features_as_of"
     build(config, select=selected, as_of=nights[0], full_refresh=True, unit_tests=False)
+    compiled_rfv = next(dbt_paths(config)[0].glob("compiled/**/wallet_rfv.sql"))
+    assert f"'{nights[0].isoformat()}'" in compiled_rfv.read_text()  # the date reached the SQL
+    log = dbt_paths(config)[1] / "dbt.log"
+    logged_before_nights = len(log.read_text())
     for night in nights[1:]:
         build(config, select=selected, as_of=night, unit_tests=False)
+    # A new date each night must not make dbt parse the whole project again (macros/as_of_date.sql).
+    assert "Unable to do partial parsing" not in log.read_text()[logged_before_nights:]
     for state in ("int_wallet_days_settled", "int_wallet_event_days_settled"):
         compiled = next(dbt_paths(config)[0].glob(f"compiled/**/{state}.sql")).read_text()
         assert state in compiled.split("kept as", 1)[1]  # the last night advanced the kept rows

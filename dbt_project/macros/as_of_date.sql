@@ -1,16 +1,24 @@
 {#-
     The run date, 'YYYY-MM-DD': marts hold what happened up to the end of this UTC day.
 
-    From the `as_of` variable when it is set (`--vars '{as_of: 2025-03-31}'`; `chainseg build` always
-    sets it); otherwise the date of the newest block in the `raw.blocks` source, so a bare `dbt build`
-    gives the same rows as `chainseg build` on the same warehouse. Never current_date: a rerun for the
-    same date must give the same rows.
+    From the `as_of` variable when it is set (`--vars '{as_of: 2025-03-31}'`); else from the environment
+    variable CHAINSEG_AS_OF (how `chainseg build` passes it); otherwise the date of the newest block in the
+    `raw.blocks` source, so a bare `dbt build` gives the same rows as `chainseg build` on the same
+    warehouse. Never current_date: a rerun for the same date must give the same rows.
+
+    Why an environment variable: dbt parses the whole project again (5 s here) whenever a `--vars` value
+    differs from the last run's, and a nightly run's date always does. CHAINSEG_AS_OF is read only while
+    dbt executes (`execute`), never while it parses, so partial parsing does not depend on it: during
+    parsing the date is a placeholder, 1970-01-01 (parsing renders the SQL only to find refs and configs).
 
     Use it in SQL as `cast('{{ as_of_date() }}' as date)`. Unit tests override this macro
     (`overrides: macros: as_of_date: '2025-03-10'`).
 -#}
 {% macro as_of_date() -%}
     {%- set value = var('as_of', none) -%}
+    {%- if (value is none or (value | string | trim) == '') and execute -%}
+        {%- set value = env_var('CHAINSEG_AS_OF', '') -%}
+    {%- endif -%}
     {%- if value is none or (value | string | trim) == '' -%}
         {%- if not execute -%}
             {{- return('1970-01-01') -}}
