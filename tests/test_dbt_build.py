@@ -487,6 +487,28 @@ def test_docs_describe_every_mart_column(built: Built) -> None:
     assert (target / "index.html").exists()
 
 
+def test_docs_of_a_warehouse_never_built(built: Built, tmp_path: Path) -> None:
+    """`dbt docs generate` (and `dbt compile`) before the first build: rule_segments checks its rules'
+    collections against int_wallet_token_movements only once that table exists."""
+    raw_only = tmp_path / "raw-only.duckdb"
+    with duckdb.connect(str(raw_only)) as con:
+        con.execute(f"attach '{built.config.warehouse_path}' as built (read_only)")
+        con.execute("create schema raw")
+        tables = con.execute(
+            "select table_name from information_schema.tables"
+            " where table_catalog = 'built' and table_schema = 'raw'"
+        ).fetchall()
+        for (table,) in tables:
+            con.execute(f"create table raw.{table} as select * from built.raw.{table}")
+    config = built.config.model_copy(update={"warehouse": raw_only, "state_dir": tmp_path / "state"})
+    target = generate_docs(config)
+    manifest = json.loads((target / "manifest.json").read_text())
+    assert "model.chainseg.rule_segments" in manifest["nodes"]
+    with duckdb.connect(str(raw_only), read_only=True) as con:
+        schemas = con.execute("select schema_name from information_schema.schemata").fetchall()
+    assert ("marts",) not in schemas  # documented, nothing built
+
+
 def test_command_line_build(built: Built, tmp_path: Path) -> None:
     copy = tmp_path / "warehouse.duckdb"
     shutil.copyfile(built.config.warehouse_path, copy)

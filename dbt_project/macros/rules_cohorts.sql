@@ -28,11 +28,12 @@
 {%- endmacro %}
 
 
-{#- NFT collections that moved up to as_of (lowercase addresses); none at parse time (not checked then). -#}
+{#- NFT collections that moved up to as_of (lowercase addresses); none at parse time, and before the first
+    build (`dbt compile` or `dbt docs generate` on a warehouse holding only raw tables): not checked then. -#}
 {% macro rules_known_collections() -%}
     {#- the ref is taken before the execute check so that dbt knows the dependency at parse time -#}
     {%- set movements = ref('int_wallet_token_movements') -%}
-    {%- if not execute -%}
+    {%- if not execute or load_relation(movements) is none -%}
         {{- return(none) -}}
     {%- endif -%}
     {%- set found = run_query('select distinct collection_address from ' ~ movements) -%}
