@@ -148,8 +148,9 @@
     (int_wallet_event_days_summed); a window of d days keeps the days on or after cutoff - d. Holdings: the
     tokens whose units summed over the days before the cutoff are positive (int_wallet_token_days_netted),
     or, for the cutoff as_of + 1 day, `collections_held`: int_wallet_collections_held, those same tokens
-    per collection as of the end of as_of (kept incrementally, so a night does not re-add every token-day).
-    For that cutoff too, `settled` (int_wallet_event_days_settled): the activity sums of the days before
+    per collection as of the end of as_of (kept incrementally, so a night does not re-add every token-day),
+    or `holding_spans` (ml_snapshot_holding_spans: each pair's positive balance spans, made once for many
+    cutoffs): the same tokens, those with a span covering the cutoff. For the cutoff as_of + 1 day too, `settled` (int_wallet_event_days_settled): the activity sums of the days before
     its boundary kept from night to night, to which the days from the boundary on are added
     (macros/settled_sums.sql); used only when it was built for this as_of.
     Gas: segments_gas_features over the gas window, or, for the cutoff as_of + 1 day, `gas`
@@ -158,7 +159,7 @@
     One cutoff per query on purpose: the query holds one row per wallet, so its memory does not grow with the
     number of cutoffs; ml_training_snapshots runs one such query per cutoff.
 -#}
-{% macro segments_wallet_features(cutoff, collections_held=none, settled=none, gas=none) -%}
+{% macro segments_wallet_features(cutoff, collections_held=none, settled=none, gas=none, holding_spans=none) -%}
     {%- set windows = segments_windows() -%}
     {%- set cutoff_date = "cast('" ~ cutoff ~ "' as date)" -%}
     {%- set cutoff_at = "cast('" ~ cutoff ~ " 00:00:00' as " ~ dbt.type_timestamp() ~ ")" -%}
@@ -240,6 +241,24 @@
             sum(tokens_held) as tokens_held,
             count(*) as collections_held
         from {{ collections_held }}
+        group by
+            chain_id,
+            wallet
+
+    ),
+    {%- elif holding_spans is not none %}
+
+    holding_features as (
+
+        select
+            chain_id,
+            wallet,
+            count(*) as tokens_held,
+            count(distinct collection_address) as collections_held
+        from {{ holding_spans }}
+        where
+            from_day < {{ cutoff_date }}
+            and (until_day is null or until_day >= {{ cutoff_date }})
         group by
             chain_id,
             wallet

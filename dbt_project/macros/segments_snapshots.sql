@@ -227,10 +227,12 @@
         {%- for cutoff in ml_snapshot_cutoffs() -%}
             {%- if cutoff not in stored %}{% do missing.append(cutoff) %}{% endif -%}
         {%- endfor -%}
+        {%- set spans = ml_snapshot_holding_spans(missing) -%}
         {%- for cutoff in missing -%}
-            {%- do run_query('insert into ' ~ this ~ ' ' ~ ml_snapshot_select(cutoff)) -%}
+            {%- do run_query('insert into ' ~ this ~ ' ' ~ ml_snapshot_select(cutoff, holding_spans=spans)) -%}
             {{- log('ml_training_snapshots: cutoff ' ~ cutoff ~ ' inserted (' ~ loop.index ~ ' of ' ~ (missing | length) ~ ' more)', info=true) -}}
         {%- endfor -%}
+        {%- if spans is not none %}{% do run_query('drop table ' ~ spans) %}{% endif -%}
         {%- do ml_snapshot_record_inputs() -%}
     {%- endif -%}
 {%- endmacro %}
@@ -257,13 +259,64 @@
 {%- endmacro %}
 
 
-{#- The rows of one cutoff, in the column order of ml_training_snapshots. -#}
-{% macro ml_snapshot_select(cutoff) -%}
+{#-
+    When the post-hook has many cutoffs to insert (a full refresh: all but the newest), the positive balance
+    spans of every (wallet, token) before the last of them, once, in a temporary table it returns (else
+    none): then each cutoff's holdings are the spans that cover it (segments_wallet_features), instead of
+    summing every token-day before the cutoff into 12 million (wallet, token) balances again. A span: the
+    units a pair holds after a token-day with a change (`from_day`), until the pair's next such day
+    (`until_day`, null: none before the last cutoff); held at cutoff c when from_day < c <= until_day.
+    Making them costs about what four cutoffs' holdings do (benchmark warehouse: 18 s; 4-5 s saved per
+    cutoff), hence from 5 cutoffs on.
+-#}
+{% macro ml_snapshot_holding_spans(cutoffs) -%}
+    {%- if (cutoffs | length) < 5 -%}
+        {{- return(none) -}}
+    {%- endif -%}
+    {%- set spans = 'ml_snapshot_holding_spans' -%}
+    {%- call statement('ml_snapshot_holding_spans') -%}
+        create or replace temporary table {{ spans }} as
+        with
+
+        balances as (
+
+            select
+                chain_id,
+                wallet,
+                collection_address,
+                day,
+                sum(amount_delta) over pair_days as units_after,
+                lead(day) over pair_days as next_day
+            from {{ ref('int_wallet_token_days_netted') }}
+            where day < cast('{{ cutoffs | max }}' as date)
+            window pair_days as (
+                partition by chain_id, wallet, collection_address, token_id
+                order by day
+            )
+
+        )
+
+        select
+            chain_id,
+            wallet,
+            collection_address,
+            day as from_day,
+            next_day as until_day
+        from balances
+        where units_after > 0
+    {%- endcall -%}
+    {{- return(spans) -}}
+{%- endmacro %}
+
+
+{#- The rows of one cutoff, in the column order of ml_training_snapshots; `holding_spans`: see
+    ml_snapshot_holding_spans. -#}
+{% macro ml_snapshot_select(cutoff, holding_spans=none) -%}
     with
 
     features as (
 
-        {{ segments_wallet_features(cutoff) }}
+        {{ segments_wallet_features(cutoff, holding_spans=holding_spans) }}
 
     )
 
