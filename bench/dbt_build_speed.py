@@ -5,8 +5,8 @@ In one run, on one generated warehouse (bench/synthetic_warehouse.py), each step
 1. `chainseg build --full-refresh` as of the last generated day: every model, data test and unit test;
 2. the limit: the same models' SQL, compiled by step 1, run directly in DuckDB without dbt (each model
    `create or replace table/view ... as <its compiled SQL>`, in dependency order, on a fresh copy of the
-   raw tables; ml_training_snapshots' query once per cutoff step 1 stored, as its post-hook does), so the
-   ratio shows what dbt and its tests cost over the SQL itself;
+   raw tables; ml_training_snapshots' queries for each cutoff step 1 stored, as its post-hook runs
+   them), so the ratio shows what dbt and its tests cost over the SQL itself;
 3. one new day moved into `raw` (what a nightly extraction adds), then `chainseg build` as of that day:
    the incremental path;
 4. the same as 3 without unit tests (`--exclude-resource-type unit_test`), what a production night needs:
@@ -95,7 +95,7 @@ def benchmark(args: argparse.Namespace) -> None:
 
     direct_dir = fresh_copy(pristine, work / "direct")
     shutil.copy(manifest, direct_dir / "manifest.json")
-    write_snapshot_cutoffs(dbt_dir / "warehouse" / pristine.name, direct_dir / "snapshot_cutoffs.json")
+    write_snapshot_queries(config, last_day, dbt_dir / "warehouse" / pristine.name, direct_dir)
     print("2. the same models' SQL directly in DuckDB ...", flush=True)
     worker = [sys.executable, str(Path(__file__).resolve()), "--direct-sql", str(direct_dir)]
     direct_wall, peak = measure(worker, logs / "direct.log", direct_dir, limit)
@@ -227,17 +227,36 @@ def print_slowest(run_results: Path, count: int = 15) -> None:
         print(f"  {result['execution_time']:>7.1f} s  {result['status']:<7} {result['unique_id']}")
 
 
-def write_snapshot_cutoffs(warehouse: Path, path: Path) -> None:
-    """The cutoffs the full build stored in ml_training_snapshots, newest first, for the direct step: dbt
-    runs one query per cutoff (the model's select computes the newest, its post-hook inserts the others),
-    and the limit must do the same work."""
+def write_snapshot_queries(config_path: Path, as_of: date, warehouse: Path, folder: Path) -> None:
+    """What the direct step needs to do ml_training_snapshots' work as dbt did: the cutoffs the full build
+    stored, newest first (the model's select computes the newest, its post-hook inserts the others, one
+    query each), and the post-hook's queries as dbt compiles them: the balance spans it makes first when
+    it inserts many cutoffs (macros/segments_snapshots.sql) and one older cutoff's query."""
     import duckdb
+
+    from chainseg.config import load_config
+    from flows.dbt_build import compile_inline
 
     with duckdb.connect(str(warehouse), read_only=True) as con:
         rows = con.execute(
             "select distinct cast(cutoff_date as varchar) from marts.ml_training_snapshots order by 1 desc"
         ).fetchall()
-    path.write_text(json.dumps([cutoff for (cutoff,) in rows]))
+    cutoffs = [cutoff for (cutoff,) in rows]
+    config = load_config(config_path)
+    older = cutoffs[1:]
+    spans = None
+    fewest = int(compile_inline(config, "{{ ml_snapshot_spans_min_cutoffs() }}", as_of=as_of))
+    if older and len(older) >= fewest:
+        spans_of = f"{{{{ ml_snapshot_holding_spans_select('{max(older)}') }}}}"
+        spans = compile_inline(config, spans_of, as_of=as_of)
+    holdings = "'ml_snapshot_holding_spans'" if spans else "none"
+    older_query = None
+    if older:
+        older_query = compile_inline(
+            config, f"{{{{ ml_snapshot_select('{older[0]}', holding_spans={holdings}) }}}}", as_of=as_of
+        )
+    queries = {"cutoffs": cutoffs, "holding_spans": spans, "older_cutoff": older_query}
+    (folder / "snapshot_queries.json").write_text(json.dumps(queries))
 
 
 def run_direct_sql(folder: Path) -> None:
@@ -268,10 +287,15 @@ def run_direct_sql(folder: Path) -> None:
         con.execute(f'create schema if not exists "{node["schema"]}"')
         con.execute(f"create or replace {kind} {relation} as (\n{node['compiled_code']}\n)")
         if node["name"] == "ml_training_snapshots":
-            # the compiled select is the newest cutoff's query; the same query for each older cutoff
-            newest, *older = json.loads((folder / "snapshot_cutoffs.json").read_text())
+            # the compiled select is the newest cutoff's query; the post-hook's for each older cutoff
+            queries = json.loads((folder / "snapshot_queries.json").read_text())
+            older = queries["cutoffs"][1:]
+            if queries["holding_spans"]:
+                con.execute(f"create temporary table ml_snapshot_holding_spans as {queries['holding_spans']}")
             for cutoff in older:
-                con.execute(f"insert into {relation} {node['compiled_code'].replace(newest, cutoff)}")
+                con.execute(f"insert into {relation} {queries['older_cutoff'].replace(older[0], cutoff)}")
+            if queries["holding_spans"]:
+                con.execute("drop table ml_snapshot_holding_spans")
     con.close()
     print(f"{len(ordered)} models in {time.perf_counter() - started:.1f} s")
 

@@ -132,6 +132,17 @@ def generate_docs(config: Config, *, as_of: date | None = None) -> Path:
     return target_path
 
 
+def compile_inline(config: Config, jinja: str, *, as_of: date) -> str:
+    """The SQL dbt makes of `jinja` (e.g. a macro call) in this project as of `as_of`, without running it:
+    how bench/dbt_build_speed.py gets the queries a post-hook runs."""
+    args = ["compile", "--inline", jinja, "--log-level", "none", *_common_args(config)]
+    outcome = _invoke(config, args, as_of)
+    if not outcome.success:
+        _, log_path = dbt_paths(config)
+        raise UserError(_failure_summary("dbt compile", outcome, [], [], log_path / "dbt.log"))
+    return str(outcome.result.results[0].node.compiled_code)
+
+
 def _threads(warehouse: Path, as_of: date, full_refresh: bool) -> int:
     """dbt threads for a build: 2 for a night that adds a few days to built marts, else 1.
 

@@ -267,45 +267,56 @@
     units a pair holds after a token-day with a change (`from_day`), until the pair's next such day
     (`until_day`, null: none before the last cutoff); held at cutoff c when from_day < c <= until_day.
     Making them costs about what four cutoffs' holdings do (benchmark warehouse: 18 s; 4-5 s saved per
-    cutoff), hence from 5 cutoffs on.
+    cutoff), hence from ml_snapshot_spans_min_cutoffs() cutoffs on.
 -#}
 {% macro ml_snapshot_holding_spans(cutoffs) -%}
-    {%- if (cutoffs | length) < 5 -%}
+    {%- if (cutoffs | length) < ml_snapshot_spans_min_cutoffs() -%}
         {{- return(none) -}}
     {%- endif -%}
-    {%- set spans = 'ml_snapshot_holding_spans' -%}
     {%- call statement('ml_snapshot_holding_spans') -%}
-        create or replace temporary table {{ spans }} as
-        with
+        create or replace temporary table ml_snapshot_holding_spans as
+        {{ ml_snapshot_holding_spans_select(cutoffs | max) }}
+    {%- endcall -%}
+    {{- return('ml_snapshot_holding_spans') -}}
+{%- endmacro %}
 
-        balances as (
 
-            select
-                chain_id,
-                wallet,
-                collection_address,
-                day,
-                sum(amount_delta) over pair_days as units_after,
-                lead(day) over pair_days as next_day
-            from {{ ref('int_wallet_token_days_netted') }}
-            where day < cast('{{ cutoffs | max }}' as date)
-            window pair_days as (
-                partition by chain_id, wallet, collection_address, token_id
-                order by day
-            )
+{% macro ml_snapshot_spans_min_cutoffs() -%}
+    {{- return(5) -}}
+{%- endmacro %}
 
-        )
+
+{#- The spans of ml_snapshot_holding_spans: every token-day before `last_cutoff` after which the pair holds
+    units, until its next token-day. -#}
+{% macro ml_snapshot_holding_spans_select(last_cutoff) -%}
+    with
+
+    balances as (
 
         select
             chain_id,
             wallet,
             collection_address,
-            day as from_day,
-            next_day as until_day
-        from balances
-        where units_after > 0
-    {%- endcall -%}
-    {{- return(spans) -}}
+            day,
+            sum(amount_delta) over pair_days as units_after,
+            lead(day) over pair_days as next_day
+        from {{ ref('int_wallet_token_days_netted') }}
+        where day < cast('{{ last_cutoff }}' as date)
+        window pair_days as (
+            partition by chain_id, wallet, collection_address, token_id
+            order by day
+        )
+
+    )
+
+    select
+        chain_id,
+        wallet,
+        collection_address,
+        day as from_day,
+        next_day as until_day
+    from balances
+    where units_after > 0
 {%- endmacro %}
 
 
