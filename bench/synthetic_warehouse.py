@@ -115,7 +115,9 @@ def release_held(path: Path) -> int:
         con.execute("begin")
         moved = con.execute("select count(*) from held.token_transfers").fetchall()[0][0]
         for table in BLOCK_TABLES:
-            con.execute(f"insert into raw.{table} select * from held.{table}")
+            # by name: a warehouse generated before a raw column was added (extract/schema.py, ADDED_COLUMNS)
+            # holds its days back without it
+            con.execute(f"insert into raw.{table} by name select * from held.{table}")
             con.execute(f"delete from held.{table}")
         con.execute("insert into raw.addresses select * from held.addresses")
         con.execute("delete from held.addresses")
@@ -229,7 +231,7 @@ def _write_raw(con: duckdb.DuckDBPyConnection, days: int) -> None:
             cast(price as varchar), cast(price as double),
             cast(price * 250 // 10000 as varchar), cast(price * 250 // 10000 as double),
             cast(price * 500 // 10000 as varchar), cast(price * 500 // 10000 as double),
-            'rpc'
+            'rpc', null
         from placed
         where kind = 'sale'
         order by block_number, position

@@ -83,6 +83,8 @@ RAW_TABLES: dict[str, str] = {
         amount_double      double not null
     """,
     # Marketplace sales. `source` says where a row came from: 'rpc' (decoded Sale events) or an import.
+    # token_standard: 'erc721' or 'erc1155' where the source says (a Dune trades table does; a Sale event
+    # does not: the token's own transfers tell it then), else null.
     "nft_sales": """
         chain_id             bigint not null,
         block_number         bigint not null,
@@ -104,7 +106,8 @@ RAW_TABLES: dict[str, str] = {
         fee_double           double,
         royalty              varchar,
         royalty_double       double,
-        source               varchar not null
+        source               varchar not null,
+        token_standard       varchar
     """,
     # Whether an address holds code: vaults, wrappers and marketplaces are not wallets.
     "addresses": """
@@ -140,8 +143,13 @@ def columns(table: str) -> list[str]:
     return [line.split()[0] for line in RAW_TABLES[table].strip().splitlines() if line.strip()]
 
 
+# Columns added after the first release, nullable, appended to tables created before: (table, definition).
+ADDED_COLUMNS: tuple[tuple[str, str], ...] = (("nft_sales", "token_standard varchar"),)
+
+
 def create_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the raw schema and tables if missing (idempotent).
+    """Create the raw schema and tables if missing, and add the ADDED_COLUMNS a warehouse made by an
+    earlier version lacks (idempotent).
 
     No PRIMARY KEY constraints: DuckDB's index costs memory and insert time at tens of millions of rows,
     and writers keep keys unique by replacing whole block ranges; tests check the keys in KEYS.
@@ -149,3 +157,5 @@ def create_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("create schema if not exists raw")
     for table, body in RAW_TABLES.items():
         con.execute(f"create table if not exists raw.{table} ({body.rstrip()})")
+    for table, definition in ADDED_COLUMNS:
+        con.execute(f"alter table raw.{table} add column if not exists {definition}")

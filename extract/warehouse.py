@@ -63,7 +63,8 @@ _INSERTS = {
     "nft_sales": f"""
         select $chain_id, block_number, {_ts("block_timestamp")}, transaction_hash, log_index,
                marketplace_address, null, collection_address, token_id, amount, seller_address, buyer_address,
-               currency_address, null, price, price_double, fee, fee_double, royalty, royalty_double, 'rpc'
+               currency_address, null, price, price_double, fee, fee_double, royalty, royalty_double, 'rpc',
+               null
         from chunk_nft_sales""",
 }
 

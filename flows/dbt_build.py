@@ -28,6 +28,7 @@ import duckdb
 
 from chainseg.config import Config
 from chainseg.errors import UserError
+from extract.schema import create_raw_schema
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]  # dbt_project.yml and profiles.yml live here
 WAREHOUSE_ENV = "CHAINSEG_WAREHOUSE"
@@ -97,6 +98,7 @@ def build(
     """
     as_of = as_of or default_as_of(config.warehouse_path)
     _require_warehouse(config.warehouse_path)
+    _upgrade_raw_schema(config.warehouse_path)
     args = ["build", *_common_args(config, {"test_whole_tables": True} if test_whole_tables else {})]
     if select:
         args += ["--select", select]
@@ -149,9 +151,9 @@ def _threads(warehouse: Path, as_of: date, full_refresh: bool) -> int:
     DuckDB runs each query on every core already; a second dbt thread only hides dbt's own time per node
     (compiling, logging: about 20 ms for each of some 270 nodes), which is most of a night made of small
     queries (the benchmark's one-day build: 3-5 s faster). On a full build it runs two large models side by
-    side on the same two cores and memory (the benchmark's full build: 720 s with 2 threads, 557 s with 1
-    earlier the same day), so a full refresh, a first build and a catch-up of more than CATCH_UP_DAYS days
-    run with 1.
+    side on the same two cores and memory (the benchmark warehouse's full build: 720 s with 2 threads,
+    against 557 s with 1 in the benchmark run earlier that day), so a full refresh, a first build and a
+    catch-up of more than CATCH_UP_DAYS days run with 1.
     """
     if full_refresh:
         return 1
@@ -166,6 +168,19 @@ def _threads(warehouse: Path, as_of: date, full_refresh: bool) -> int:
     finally:
         con.close()
     return 2 if newest is not None and (as_of - newest).days <= CATCH_UP_DAYS else 1
+
+
+def _upgrade_raw_schema(warehouse: Path) -> None:
+    """Add the raw columns a warehouse made by an earlier version lacks (extract/schema.py): the staging
+    views select them."""
+    try:
+        con = duckdb.connect(str(warehouse))
+    except (duckdb.IOException, duckdb.ConnectionException) as exc:
+        raise UserError(f"cannot open the warehouse {warehouse} ({exc}); stop the process using it") from None
+    try:
+        create_raw_schema(con)
+    finally:
+        con.close()
 
 
 def _require_warehouse(warehouse: Path) -> None:

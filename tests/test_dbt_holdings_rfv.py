@@ -335,7 +335,8 @@ def test_erc1155_balances_equal_the_transfers(built: Built) -> None:
 def test_trades_only_positions_end_left_unobserved(built: Built, tmp_path: Path) -> None:
     """Imported sales of a collection whose transfers were never extracted: a -> b, then c -> d, then
     d -> e. b's position ends left_unobserved (c sold the token: b gave it up unseen, when is unknown);
-    d's ends in its own sale; e still holds it; a's and c's sales give no row."""
+    d's ends in its own sale; e still holds it; a's and c's sales give no row. Declared ERC-1155 by the
+    import, b's position stays open."""
     copy = tmp_path / "imported.duckdb"
     shutil.copyfile(built.db, copy)
     sql = "select block_number, timestamp from raw.blocks where block_number in (100, 200, 300)"
@@ -347,7 +348,7 @@ def test_trades_only_positions_end_left_unobserved(built: Built, tmp_path: Path)
         for number, (block_number, seller, buyer, price) in enumerate(sales):
             con.execute(
                 "insert into raw.nft_sales values (31337, ?, ?, ?, 0, null, 'Imported', ?, '7', '1', ?, ?, "
-                "?, 'ETH', ?, ?, '0', 0, '0', 0, 'dune')",
+                "?, 'ETH', ?, ?, '0', 0, '0', 0, 'dune', null)",
                 [block_number, blocks[block_number], f"0x{number + 1:064x}", collection, names[seller],
                  names[buyer], ZERO, str(price), float(price)],
             )  # fmt: skip
@@ -379,6 +380,14 @@ def test_trades_only_positions_end_left_unobserved(built: Built, tmp_path: Path)
     full = built.config.model_copy(update={"warehouse": refreshed})
     _build(full, "int_nft_sales_deduplicated int_wallet_trades", full_refresh=True, as_of=built.second.as_of)
     assert [_table(refreshed, name) for name in sales_tables] == nightly
+    # The same trades declared ERC-1155 by the import: editions, so c's sale says nothing of b's copy.
+    with duckdb.connect(str(copy)) as con:
+        declared = "update raw.nft_sales set token_standard = 'erc1155' where collection_address = ?"
+        con.execute(declared, [collection])
+    _build(imported, "int_holding_events_unioned token_holding_periods", as_of=built.second.as_of)
+    rows = {r["wallet"]: r for r in _holdings(copy) if r["contract_address"] == collection}
+    assert rows[names["b"]]["is_open"] and rows[names["b"]]["token_standard"] == "erc1155"
+    assert rows[names["e"]]["is_open"] and rows[names["d"]]["disposed_via"] == "sale"
 
 
 def test_flippers_hold_shorter_than_collectors(built: Built) -> None:

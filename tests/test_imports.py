@@ -482,6 +482,50 @@ def test_dune_trades_exact_wei(con: duckdb.DuckDBPyConnection) -> None:
     ]
 
 
+def test_dune_trades_token_standard(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    """The standard a trades table declares is kept (lowercased): the holding periods of a collection
+    known from trades only need it. A file without the column stores NULL."""
+    rows = jsonl(DUNE / "nft_trades_raw.jsonl")
+    for row, standard in zip(rows, ["erc721", " ERC1155", ""], strict=True):
+        row["token_standard"] = standard
+    declared = tmp_path / "declared.jsonl"
+    declared.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    import_files(con, 1, [DUNE / "nft_trades.csv", declared], "dune-trades")
+    stored = con.execute(
+        "select block_number, token_id, token_standard from raw.nft_sales order by block_number, log_index"
+    ).fetchall()
+    assert [standard for number, _, standard in stored if number == 17178901] == ["erc721", "erc1155", None]
+    assert all(standard is None for number, _, standard in stored if number != 17178901)
+
+
+def test_a_warehouse_made_before_token_standard_gains_it(tmp_path: Path) -> None:
+    """A raw.nft_sales created without the later column gets it (NULL for the rows it holds) the first
+    time the warehouse is opened for writing, and imports then fill it."""
+    path = tmp_path / "older.duckdb"
+    with duckdb.connect(str(path)) as older:
+        body = RAW_TABLES["nft_sales"].replace(",\n        token_standard       varchar", "")
+        assert "token_standard" not in body
+        older.execute("create schema raw")
+        older.execute(f"create table raw.nft_sales ({body})")
+        older.execute(
+            "insert into raw.nft_sales (chain_id, block_number, block_timestamp, transaction_hash, "
+            "log_index, collection_address, token_id, amount, seller_address, buyer_address, price, "
+            "price_double, source) values (1, 1, '2023-01-01', '0x01', 0, '0xc', '1', '1', '0xa', '0xb', "
+            "'5', 5, 'dune')"
+        )
+    con = connect(path)
+    try:
+        assert con.execute("select token_standard from raw.nft_sales").fetchall() == [(None,)]
+        rows = jsonl(DUNE / "nft_trades_raw.jsonl")
+        rows[0]["token_standard"] = "erc721"
+        declared = tmp_path / "declared.jsonl"
+        declared.write_text("".join(json.dumps(r) + "\n" for r in rows))
+        import_files(con, 1, [declared], "dune-trades")
+        assert con.execute("select count(token_standard), count(*) from raw.nft_sales").fetchone() == (1, 4)
+    finally:
+        con.close()
+
+
 def test_dune_trades_rejections(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
     import_files(con, 1, [DUNE / "nft_trades.csv"], "dune-trades")
     before = snapshot(con)
@@ -503,6 +547,15 @@ def test_dune_trades_rejections(con: duckdb.DuckDBPyConnection, tmp_path: Path) 
         UserError, match=r"sub_wei\.csv, line 3, column 'amount_original': .*not a whole number"
     ):
         import_files(con, 1, [sub_wei], "dune-trades")
+
+    punks = tmp_path / "punks.jsonl"
+    rows = jsonl(DUNE / "nft_trades_raw.jsonl")
+    rows[2]["token_standard"] = "cryptopunks"
+    punks.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    with pytest.raises(
+        UserError, match=r"punks\.jsonl, line 3, column 'token_standard': token standard 'cryptopunks' is"
+    ):
+        import_files(con, 1, [punks], "dune-trades")
 
     polygon = tmp_path / "polygon.csv"
     polygon.write_text((DUNE / "nft_trades.csv").read_text().replace("ethereum,", "polygon,"))

@@ -13,7 +13,9 @@ Every file of a dune-trades import is a trades table. Columns:
   `*_raw` values may be written as exact decimals ('1.5E+16', '12.0') but must be whole numbers.
 - optional: currency_contract (→ currency_address), project_contract_address (→ marketplace_address),
   evt_index or log_index (→ log_index), chain_id (must equal the import's), blockchain (one chain per
-  import; a known name must match the chain id); `project` (the marketplace's name) → marketplace_name.
+  import; a known name must match the chain id); `project` (the marketplace's name) → marketplace_name;
+  token_standard ('erc721' or 'erc1155', any case; empty: not said) → token_standard, which tells the
+  holding periods whether a token id is unique when the collection's transfers are not in the warehouse.
 - log_index: where the file has neither evt_index nor log_index, rows are numbered 0, 1, 2… within each
   block in file order: a stand-in that keeps (chain_id, block_number, log_index, source) unique, not the
   event's real log index.
@@ -60,6 +62,7 @@ REQUIRED = (
     "currency_symbol",
 )
 WEI_CURRENCIES = {"ETH", "WETH"}
+TOKEN_STANDARDS = ("erc721", "erc1155")
 WEI = Decimal(10) ** 18
 CHAIN_IDS = {
     "ethereum": 1,
@@ -151,7 +154,19 @@ def _trade(row: dict[str, Any], index_column: str | None) -> dict[str, Any]:
         "royalty": None if royalty is None else str(royalty),
         "royalty_double": None if royalty is None else float(royalty),
         "source": "dune",
+        "token_standard": get(row, "token_standard", _token_standard, required=False),
     }
+
+
+def _token_standard(value: Any) -> str:
+    standard = str(value).strip().lower()
+    if standard not in TOKEN_STANDARDS:
+        raise BadValue(
+            f"token standard {value!r} is neither erc721 nor erc1155",
+            "token_standard",
+            "leave those trades out of the query, or leave the cell empty",
+        )
+    return standard
 
 
 def _wei(row: dict[str, Any], raw: str, units: str, symbol: str | None, *, required: bool) -> int | None:

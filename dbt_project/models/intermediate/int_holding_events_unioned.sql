@@ -23,8 +23,9 @@
 -- proceeds_wei: for a sale, the price less the fee and the royalty the seller bears.
 -- is_unique_token: one unit per token id exists (ERC-721), so a later movement of the token by another
 -- wallet proves that an earlier holder gave it up. For trades-only rows the standard is the one the
--- collection's extracted transfers show; a collection never seen on chain counts as ERC-1155 when any of
--- its trades moved more than one unit, else as ERC-721.
+-- collection's extracted transfers show; for a collection never seen on chain, the one its import declared
+-- (raw.nft_sales.token_standard: ERC-1155 if any of its trades says so), else ERC-1155 when any of its
+-- trades moved more than one unit, else ERC-721 (editions sold one at a time look unique then).
 --
 -- Incremental: observed rows depend only on their own block, so a run rewrites the days from the window
 -- start on (macros/incremental_window.sql); trades-only rows depend on the whole history (an import can
@@ -177,6 +178,28 @@ collection_standards as (
 
 ),
 
+-- the standard an import declared for a collection's trades (a Dune trades table says it), ERC-1155 if any
+-- of them says so
+declared_standards as (
+
+    select
+        chain_id,
+        collection_address,
+        case
+            when max(case when token_standard = 'erc1155' then 1 else 0 end) = 1 then 'erc1155'
+            else 'erc721'
+        end as token_standard
+    from {{ ref('stg_raw__nft_sales') }}
+    where
+        data_source <> 'rpc'
+        and token_standard is not null
+        and {{ timestamp_in_days('block_timestamp', none, last_day) }}
+    group by
+        chain_id,
+        collection_address
+
+),
+
 trades_only_standards as (
 
     select
@@ -216,7 +239,11 @@ trade_sides as (
         trades_only.log_index,
         0 as batch_index,
         trades_only.data_source as trade_only_source,
-        coalesce(collection_standards.token_standard, trades_only_standards.token_standard) as token_standard,
+        coalesce(
+            collection_standards.token_standard,
+            declared_standards.token_standard,
+            trades_only_standards.token_standard
+        ) as token_standard,
         trades_only.collection_address,
         trades_only.token_id,
         trades_only.amount,
@@ -230,6 +257,10 @@ trade_sides as (
         on
             trades_only.chain_id = collection_standards.chain_id
             and trades_only.collection_address = collection_standards.collection_address
+    left join declared_standards
+        on
+            trades_only.chain_id = declared_standards.chain_id
+            and trades_only.collection_address = declared_standards.collection_address
     left join trades_only_standards
         on
             trades_only.chain_id = trades_only_standards.chain_id

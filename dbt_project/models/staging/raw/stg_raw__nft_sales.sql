@@ -33,7 +33,8 @@ renamed as (
         fee_double,
         {{ uint256_to_numeric('royalty') }} as royalty,
         royalty as royalty_text,
-        royalty_double
+        royalty_double,
+        token_standard
 
     from source
 
