@@ -37,6 +37,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.process_measure import GNU_TIME, kill_started, measure  # noqa: E402
 from bench.synthetic_warehouse import collection_address, generate, release_held  # noqa: E402
+from extract.schema import create_raw_schema  # noqa: E402
 
 WORKDIR = ROOT / ".bench" / "dbt"
 FULL_BUILD_TARGET_S = 180.0
@@ -279,6 +280,7 @@ def run_direct_sql(folder: Path) -> None:
     for uid in sorted(models):
         visit(uid)
     con = duckdb.connect(str(folder / "warehouse" / "chainseg.duckdb"))
+    create_raw_schema(con)  # as `chainseg build` does: raw columns added since the warehouse was generated
     started = time.perf_counter()
     for uid in ordered:
         node = models[uid]
