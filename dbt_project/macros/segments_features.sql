@@ -246,33 +246,26 @@
             wallet
 
     ),
-    {%- elif holding_spans is not none %}
+    {%- else %}
 
-    holding_features as (
+    -- one row per token the wallet holds at the cutoff
+    token_balances as (
+        {%- if holding_spans is not none %}
 
         select
             chain_id,
             wallet,
-            count(*) as tokens_held,
-            count(distinct collection_address) as collections_held
+            collection_address
         from {{ holding_spans }}
         where
             from_day < {{ cutoff_date }}
             and (until_day is null or until_day >= {{ cutoff_date }})
-        group by
-            chain_id,
-            wallet
-
-    ),
-    {%- else %}
-
-    token_balances as (
+        {%- else %}
 
         select
             chain_id,
             wallet,
-            collection_address,
-            token_id
+            collection_address
         from {{ ref('int_wallet_token_days_netted') }}
         where day < {{ cutoff_date }}
         group by
@@ -281,6 +274,7 @@
             collection_address,
             token_id
         having sum(amount_delta) > 0
+        {%- endif %}
 
     ),
 
