@@ -60,10 +60,7 @@ def dbt_paths(config: Config) -> tuple[Path, Path]:
 def default_as_of(warehouse: Path) -> date:
     """The UTC date of the newest block in raw.blocks."""
     _require_warehouse(warehouse)
-    try:
-        con = duckdb.connect(str(warehouse), read_only=True)
-    except (duckdb.IOException, duckdb.ConnectionException) as exc:
-        raise UserError(f"cannot open the warehouse {warehouse} ({exc}); stop the process using it") from None
+    con = _connect(warehouse, read_only=True)
     try:
         rows = con.execute("select cast(max(timestamp) as date) from raw.blocks").fetchall()
     except duckdb.CatalogException:
@@ -98,7 +95,12 @@ def build(
     """
     as_of = as_of or default_as_of(config.warehouse_path)
     _require_warehouse(config.warehouse_path)
-    _upgrade_raw_schema(config.warehouse_path)
+    con = _connect(config.warehouse_path, read_only=False)
+    try:
+        create_raw_schema(con)  # raw columns added since this warehouse was made: the staging views read them
+        threads = _threads(con, as_of, full_refresh)
+    finally:
+        con.close()
     args = ["build", *_common_args(config, {"test_whole_tables": True} if test_whole_tables else {})]
     if select:
         args += ["--select", select]
@@ -106,7 +108,7 @@ def build(
         args.append("--full-refresh")
     if not unit_tests:
         args += ["--exclude-resource-type", "unit_test"]
-    args += ["--threads", str(_threads(config.warehouse_path, as_of, full_refresh))]
+    args += ["--threads", str(threads)]
     started = time.monotonic()
     outcome = _invoke(config, args, as_of)
     results = _node_results(outcome)
@@ -145,42 +147,31 @@ def compile_inline(config: Config, jinja: str, *, as_of: date) -> str:
     return str(outcome.result.results[0].node.compiled_code)
 
 
-def _threads(warehouse: Path, as_of: date, full_refresh: bool) -> int:
+def _threads(con: duckdb.DuckDBPyConnection, as_of: date, full_refresh: bool) -> int:
     """dbt threads for a build: 2 for a night that adds a few days to built marts, else 1.
 
     DuckDB runs each query on every core already; a second dbt thread only hides dbt's own time per node
     (compiling, logging: about 20 ms for each of some 270 nodes), which is most of a night made of small
-    queries (the benchmark's one-day build: 3-5 s faster). On a full build it runs two large models side by
-    side on the same two cores and memory (the benchmark warehouse's full build: 720 s with 2 threads,
-    against 557 s with 1 in the benchmark run earlier that day), so a full refresh, a first build and a
-    catch-up of more than CATCH_UP_DAYS days run with 1.
+    queries (the benchmark's one-day build, alternating: 41.7 and 43.1 s with 2 threads, 50.6 and 45.8 s
+    with 1). On a full build it runs two large models side by side on the same two cores and memory (the
+    benchmark warehouse's full build: 720 s with 2 threads, against 557 s with 1 in the benchmark run
+    earlier that day), so a full refresh, a first build and a catch-up of more than CATCH_UP_DAYS days run
+    with 1.
     """
     if full_refresh:
         return 1
     try:
-        con = duckdb.connect(str(warehouse), read_only=True)
-    except (duckdb.IOException, duckdb.ConnectionException) as exc:
-        raise UserError(f"cannot open the warehouse {warehouse} ({exc}); stop the process using it") from None
-    try:
         newest = con.execute("select max(day) from marts.wallet_activity_daily").fetchall()[0][0]
     except duckdb.CatalogException:
         newest = None
-    finally:
-        con.close()
     return 2 if newest is not None and (as_of - newest).days <= CATCH_UP_DAYS else 1
 
 
-def _upgrade_raw_schema(warehouse: Path) -> None:
-    """Add the raw columns a warehouse made by an earlier version lacks (extract/schema.py): the staging
-    views select them."""
+def _connect(warehouse: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
     try:
-        con = duckdb.connect(str(warehouse))
+        return duckdb.connect(str(warehouse), read_only=read_only)
     except (duckdb.IOException, duckdb.ConnectionException) as exc:
         raise UserError(f"cannot open the warehouse {warehouse} ({exc}); stop the process using it") from None
-    try:
-        create_raw_schema(con)
-    finally:
-        con.close()
 
 
 def _require_warehouse(warehouse: Path) -> None:
