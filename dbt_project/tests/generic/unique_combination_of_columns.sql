@@ -4,21 +4,6 @@
 -#}
 {% test unique_combination_of_columns(model, combination_of_columns) %}
 
-    {%- set columns_csv = combination_of_columns | join(', ') %}
-
-    with
-
-    validation as (
-
-        select
-            {{ columns_csv }},
-            count(*) as n_rows
-        from {{ model }}
-        group by {{ columns_csv }}
-        having count(*) > 1
-
-    )
-
-    select * from validation
+    {{ adapter.dispatch('unique_combination_of_columns_sql', 'chainseg')(model, combination_of_columns) }}
 
 {% endtest %}
