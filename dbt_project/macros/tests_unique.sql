@@ -25,9 +25,10 @@
 
 {#-
     DuckDB: group by one 64-bit hash of the key first, then group the full key of only the rows whose hash
-    came up twice (none, unless there is a duplicate or a hash collision). Grouping 20 million rows by an
-    integer instead of a wallet address and a day takes about a third less time (the benchmark's full
-    build runs some twenty of these tests on tables that size); the result is the same rows.
+    came up twice (none, unless there is a duplicate or a hash collision, which the second grouping tells
+    apart): the same rows as the default. Grouping by one integer instead of text keys is the gain: on the
+    benchmark's raw.transactions (12 million rows keyed by chain id and hash) 3.3-4.4 s -> 2.1-2.8 s; keys
+    made of integers gain little.
 -#}
 {% macro duckdb__unique_combination_of_columns_sql(model, combination_of_columns) %}
 
