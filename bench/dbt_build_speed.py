@@ -43,6 +43,9 @@ WORKDIR = ROOT / ".bench" / "dbt"
 FULL_BUILD_TARGET_S = 180.0
 DIRECT_RATIO_TARGET = 1.5
 INCREMENTAL_TARGET_S = 20.0
+# Free disk the run needs, in sizes of the generated warehouse: the full build's copy and the direct step's
+# copy, side by side during step 2, each grow to about 7.5 times the generated file (2 GB -> 14-15 GB).
+DISK_NEEDED_FACTOR = 16
 
 
 def main() -> None:
@@ -54,6 +57,9 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, default=WORKDIR)
     parser.add_argument(
         "--timeout-minutes", type=float, default=60, help="stop a step after this long (default 60)"
+    )
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the built warehouse (WORKDIR/dbt) after the run"
     )
     parser.add_argument("--direct-sql", type=Path, help=argparse.SUPPRESS)  # the worker of step 2
     args = parser.parse_args()
@@ -71,6 +77,7 @@ def benchmark(args: argparse.Namespace) -> None:
     limit = args.timeout_minutes * 60
     pristine = work / "pristine" / "chainseg.duckdb"
     last_day = ensure_generated(pristine, args)
+    check_free_disk(work, pristine)
     logs = work / "logs"
     shutil.rmtree(logs, ignore_errors=True)
     logs.mkdir(parents=True)
@@ -101,6 +108,7 @@ def benchmark(args: argparse.Namespace) -> None:
     worker = [sys.executable, str(Path(__file__).resolve()), "--direct-sql", str(direct_dir)]
     direct_wall, peak = measure(worker, logs / "direct.log", direct_dir, limit)
     rows.append(("direct SQL in DuckDB, models only (the limit)", direct_wall, peak))
+    shutil.rmtree(direct_dir)
 
     moved = release_held(dbt_dir / "warehouse" / "chainseg.duckdb")
     next_day = last_day + timedelta(days=1)
@@ -119,6 +127,10 @@ def benchmark(args: argparse.Namespace) -> None:
     )
     rows.append(("dbt one-day incremental build, no unit tests", wall, peak))
     incremental_nightly = wall
+    if args.keep:
+        print(f"kept the built warehouse in {dbt_dir}")
+    else:
+        shutil.rmtree(dbt_dir)
 
     print()
     print(f"{'step':<52} {'wall s':>8} {'peak RSS MB':>12}")
@@ -186,6 +198,19 @@ def ensure_generated(pristine: Path, args: argparse.Namespace) -> date:
     meta = {"key": key, "summary": summary, "last_raw_day": made.last_raw_day.isoformat()}
     meta_path.write_text(json.dumps(meta))
     return made.last_raw_day
+
+
+def check_free_disk(work: Path, pristine: Path) -> None:
+    """Stop before step 1 if the run's copies would fill the disk (a full disk fails DuckDB mid-build)."""
+    for stale in ("dbt", "direct"):  # copies an interrupted or --keep run left behind are replaced anyway
+        shutil.rmtree(work / stale, ignore_errors=True)
+    needed = DISK_NEEDED_FACTOR * pristine.stat().st_size
+    free = shutil.disk_usage(work).free
+    if free < needed:
+        raise SystemExit(
+            f"not enough free disk under {work}: {free / 1e9:.0f} GB free, the run needs about "
+            f"{needed / 1e9:.0f} GB; free some space or pass --workdir on a larger disk"
+        )
 
 
 def fresh_copy(pristine: Path, folder: Path) -> Path:
