@@ -115,6 +115,13 @@ def build(
     failed = [r for r in results if r[0] in FAILED]
     target_path, log_path = dbt_paths(config)
     if failed or not outcome.success:
+        drifted = _schema_drifted_models(outcome)
+        if drifted:
+            raise UserError(
+                f"dbt build failed: the stored table of {', '.join(drifted)} has other columns than the "
+                "model makes now (a new chainseg version changed it); rebuild it and what depends on it with "
+                f"`chainseg build --full-refresh --select {' '.join(name + '+' for name in drifted)}`"
+            )
         raise UserError(_failure_summary("dbt build", outcome, results, failed, log_path / "dbt.log"))
     return BuildResult(
         as_of=as_of,
@@ -247,6 +254,17 @@ def _node_results(outcome: Any) -> list[tuple[str, str, str]]:  # noqa: ANN401
             continue
         out.append((str(result.status), str(node.resource_type).replace("_", " "), node.name))
     return out
+
+
+def _schema_drifted_models(outcome: Any) -> list[str]:  # noqa: ANN401
+    """Incremental models dbt refused to build because their stored columns differ from the model's
+    (on_schema_change='fail'): what an upgrade that adds a column to such a model leaves behind."""
+    run = getattr(outcome, "result", None)
+    return [
+        result.node.name
+        for result in getattr(run, "results", None) or []
+        if "schemas on this incremental model are out of sync" in str(result.message or "")
+    ]
 
 
 def _failure_summary(

@@ -549,6 +549,26 @@ def test_a_failing_test_names_itself(built: Built, tmp_path: Path) -> None:
     assert str(dbt_paths(config)[1] / "dbt.log") in message and "\n" not in message
 
 
+def test_a_table_an_upgrade_changed_names_the_command_that_rebuilds_it(built: Built, tmp_path: Path) -> None:
+    """An incremental table stored with other columns than its model now makes (an upgrade added one) stops
+    the build with the command that fixes it, and that command gives the rows a build from scratch gives."""
+    upgraded = tmp_path / "upgraded.duckdb"
+    shutil.copyfile(built.config.warehouse_path, upgraded)
+    with duckdb.connect(str(upgraded)) as con:  # as if the model had gained priced_mints in this version
+        con.execute("alter table intermediate.int_wallet_days_summarized drop column priced_mints")
+    config = built.config.model_copy(update={"warehouse": upgraded})
+    with pytest.raises(UserError) as caught:
+        build(config, as_of=built.second.as_of, unit_tests=False)
+    message = str(caught.value)
+    assert "int_wallet_days_summarized has other columns" in message and "\n" not in message
+    command = message.split("`")[1]
+    assert command == "chainseg build --full-refresh --select int_wallet_days_summarized+"
+    build(config, as_of=built.second.as_of, select=command.split()[-1], full_refresh=True, unit_tests=False)
+    for table in ("intermediate.int_wallet_days_summarized", "marts.wallet_rfv"):
+        query = f"select * from {table} order by all"
+        assert _rows(upgraded, query) == _rows(built.config.warehouse_path, query)
+
+
 def test_a_row_outside_its_transactions_block_is_an_orphan(built: Built, tmp_path: Path) -> None:
     """The relationship tests from raw rows to their transaction match the block too, and read the parent
     only over the child rows' block range: a sale copied into the block before its transaction's is
