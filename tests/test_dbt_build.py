@@ -569,6 +569,23 @@ def test_a_table_an_upgrade_changed_names_the_command_that_rebuilds_it(built: Bu
         assert _rows(upgraded, query) == _rows(built.config.warehouse_path, query)
 
 
+def test_a_mart_day_that_does_not_add_up_fails_the_reconciliation(built: Built, tmp_path: Path) -> None:
+    """assert_wallet_activity_daily_reconciles compares the mart's sums with the events it summarises: one
+    buy too many on one wallet-day fails it."""
+    copy = tmp_path / "miscounted.duckdb"
+    shutil.copyfile(built.config.warehouse_path, copy)
+    config = built.config.model_copy(update={"warehouse": copy})
+    reconcile = "assert_wallet_activity_daily_reconciles"
+    build(config, select=reconcile, as_of=built.second.as_of, unit_tests=False)  # as built: it adds up
+    with duckdb.connect(str(copy)) as con:
+        mart = "marts.wallet_activity_daily"
+        wallet, day = con.execute(f"select wallet, day from {mart} order by all").fetchone()
+        con.execute(f"update {mart} set buys = buys + 1 where wallet = ? and day = ?", [wallet, day])
+    with pytest.raises(UserError) as caught:
+        build(config, select=reconcile, as_of=built.second.as_of, unit_tests=False)
+    assert f"test {reconcile}" in str(caught.value)
+
+
 def test_a_row_outside_its_transactions_block_is_an_orphan(built: Built, tmp_path: Path) -> None:
     """The relationship tests from raw rows to their transaction match the block too, and read the parent
     only over the child rows' block range: a sale copied into the block before its transaction's is
