@@ -119,8 +119,8 @@ def build(
         if drifted:
             raise UserError(
                 f"dbt build failed: the stored table of {', '.join(drifted)} has other columns than the "
-                "model makes now (a new chainseg version changed it); rebuild it and what depends on it with "
-                f"`chainseg build --full-refresh --select {' '.join(name + '+' for name in drifted)}`"
+                "model makes now (a new chainseg version changed it); rebuild it from the events with "
+                f"`chainseg build --full-refresh --select {' '.join(drifted)}`, then build as usual"
             )
         raise UserError(_failure_summary("dbt build", outcome, results, failed, log_path / "dbt.log"))
     return BuildResult(
