@@ -9,14 +9,15 @@
     boundary to as_of (settled_day_sums) to the kept sums (settled_combined) and derives its columns.
     Two of them, each with a spec of its sums (settled_spec):
       - int_wallet_days_settled over int_wallet_days_summarized, for wallet_rfv;
-      - int_wallet_event_days_settled over int_wallet_event_days_summed, for int_wallet_features_as_of.
+      - int_wallet_event_days_settled over int_wallet_event_days_summed (a view of
+        int_wallet_days_summarized), for int_wallet_features_as_of.
 
     A night moves a state from (as_of, settled_before) of the last run to its own: it adds the days that
     became final, [old settled_before, new settled_before), and takes out of each window's part the days
     that left it, [old as_of - d + 1, new as_of - d + 1) for a d-day window, reading only those days of
     the wallet-day table and rewriting only the wallets they touch. A first build, a full refresh, a run
-    for an earlier as_of, or a night whose source rebuilt days before the old boundary adds up all days
-    instead; both ways give the same rows (tests/test_dbt_build.py). The boundary and as_of of each stored
+    for an earlier as_of, or a night whose source (the table under it: settled_stored_in) rebuilt days
+    before the old boundary adds up all days instead; both ways give the same rows (tests/test_dbt_build.py). The boundary and as_of of each stored
     state are kept in dbt_meta.rolling_states.
 -#}
 
@@ -27,6 +28,13 @@
       expression) summed over each window; first_day_values: (column, expression, day column): the
       expression's sum on the day an `earliest` day column names.
 -#}
+{#- The incremental table holding `source`'s rows, whose rebuilt days settled_plan looks at: a view records
+    none of its own. -#}
+{% macro settled_stored_in(source) -%}
+    {{- return('int_wallet_days_summarized' if source == 'int_wallet_event_days_summed' else source) -}}
+{%- endmacro %}
+
+
 {% macro settled_spec(source) -%}
     {%- if source == 'int_wallet_days_summarized' -%}
         {%- set totals = [('buy_days', 'case when buys > 0 then 1 else 0 end')] -%}
@@ -128,7 +136,7 @@
         already in the state, so it cannot simply advance -#}
     {%- set rebuilt = run_query(
         "select cast(min(window_start) as varchar) from " ~ tests_windows_relation()
-        ~ " where relation_name = '" ~ rolling_state_key(ref(source)) ~ "' and invocation_id = '" ~ invocation_id ~ "'"
+        ~ " where relation_name = '" ~ rolling_state_key(ref(settled_stored_in(source))) ~ "' and invocation_id = '" ~ invocation_id ~ "'"
     ).columns[0].values()[0] -%}
     {%- if rebuilt is not none and rebuilt < stored[1] -%}
         {{- return(plan) -}}

@@ -12,7 +12,9 @@
 -- wallet_activity_daily: addresses without code, never the zero address), holding what wallet_rfv needs
 -- with the times of day: when the wallet was first and last active that day, its buys (the buyer side of
 -- a sale) with their spend and first and last time, its sells with their proceeds, its mints with what
--- they cost where known (int_token_mints_priced).
+-- they cost where known (int_token_mints_priced). And what the wallet feature model sums
+-- (int_wallet_event_days_summed, a view of these rows): the first and last time of the day's events
+-- of the wallet's own (everything but ETH it received), sell volume, transactions sent and their gas.
 --
 -- Incremental like wallet_activity_daily (macros/incremental_window.sql): each run replaces the days from
 -- window_start to as_of, so a nightly run reads one new day (plus the lookback) and wallet_rfv, which must
@@ -74,16 +76,18 @@ contracts as (
 -- about twice as much.
 activity as (
 
-    select chain_id, wallet, block_date as day, block_timestamp as activity_at from trades
+    select chain_id, wallet, block_date as day, block_timestamp as activity_at, true as is_event from trades
     union all
-    select chain_id, wallet, block_date as day, block_timestamp as activity_at from movements
+    select chain_id, wallet, block_date as day, block_timestamp as activity_at, true as is_event from movements
     where movement_kind <> 'mint'
     union all
-    select chain_id, wallet, block_date as day, block_timestamp as activity_at from mints
+    select chain_id, wallet, block_date as day, block_timestamp as activity_at, true as is_event from mints
     union all
-    select chain_id, wallet, block_date as day, block_timestamp as activity_at from gas
+    select chain_id, wallet, block_date as day, block_timestamp as activity_at, true as is_event from gas
     union all
-    select chain_id, wallet, block_date as day, block_timestamp as activity_at from native_transfers
+    -- ETH sent is a transaction the wallet sent (a gas row at the same time); ETH received is not its event
+    select chain_id, wallet, block_date as day, block_timestamp as activity_at, false as is_event
+    from native_transfers
 
 ),
 
@@ -94,7 +98,9 @@ activity_daily as (
         wallet,
         day,
         min(activity_at) as first_activity_at,
-        max(activity_at) as last_activity_at
+        max(activity_at) as last_activity_at,
+        min(case when is_event then activity_at end) as first_event_at,
+        max(case when is_event then activity_at end) as last_event_at
     from activity
     where
         activity.wallet <> '{{ var("zero_address") }}'
@@ -123,7 +129,8 @@ trades_daily as (
         min(case when role = 'buyer' then block_timestamp end) as first_buy_at,
         max(case when role = 'buyer' then block_timestamp end) as last_buy_at,
         sum(case when role = 'seller' then 1 else 0 end) as sells,
-        sum(case when role = 'seller' then coalesce(seller_proceeds_wei, 0) else 0 end) as proceeds_wei
+        sum(case when role = 'seller' then coalesce(seller_proceeds_wei, 0) else 0 end) as proceeds_wei,
+        sum(case when role = 'seller' then coalesce(price_wei, 0) else 0 end) as sell_volume_wei
     from trades
     group by
         chain_id,
@@ -149,6 +156,22 @@ mints_daily as (
 
 ),
 
+gas_daily as (
+
+    select
+        chain_id,
+        wallet,
+        block_date as day,
+        count(*) as transactions,
+        sum(gas_paid_wei) as gas_paid_wei
+    from gas
+    group by
+        chain_id,
+        wallet,
+        block_date
+
+),
+
 final as (
 
     select
@@ -165,7 +188,12 @@ final as (
         cast(coalesce(trades_daily.proceeds_wei, 0) as {{ wei_type() }}) as proceeds_wei,
         cast(coalesce(mints_daily.mints, 0) as {{ dbt.type_bigint() }}) as mints,
         cast(coalesce(mints_daily.priced_mints, 0) as {{ dbt.type_bigint() }}) as priced_mints,
-        cast(coalesce(mints_daily.mint_spend_wei, 0) as {{ wei_type() }}) as mint_spend_wei
+        cast(coalesce(mints_daily.mint_spend_wei, 0) as {{ wei_type() }}) as mint_spend_wei,
+        activity_daily.first_event_at,
+        activity_daily.last_event_at,
+        cast(coalesce(trades_daily.sell_volume_wei, 0) as {{ wei_type() }}) as sell_volume_wei,
+        cast(coalesce(gas_daily.transactions, 0) as {{ dbt.type_bigint() }}) as transactions,
+        cast(coalesce(gas_daily.gas_paid_wei, 0) as {{ wei_type() }}) as gas_paid_wei
     from activity_daily
     left join trades_daily
         on
@@ -177,6 +205,11 @@ final as (
             activity_daily.chain_id = mints_daily.chain_id
             and activity_daily.wallet = mints_daily.wallet
             and activity_daily.day = mints_daily.day
+    left join gas_daily
+        on
+            activity_daily.chain_id = gas_daily.chain_id
+            and activity_daily.wallet = gas_daily.wallet
+            and activity_daily.day = gas_daily.day
 
 )
 

@@ -14,5 +14,7 @@
 -- boundary (int_wallet_event_days_summed), and for each window the part of the window before it.
 -- int_wallet_features_as_of adds the days from the boundary to as_of. Kept from night to night like
 -- int_wallet_days_settled (macros/settled_sums.sql; what is summed: settled_spec).
+-- The table under that view, whose rebuilt days decide whether the kept sums can advance:
+-- depends_on: {{ ref('int_wallet_days_summarized') }}
 
 {{ settled_model('int_wallet_event_days_summed') }}
