@@ -13,7 +13,7 @@
 -- self-transfer nets to 0). A wallet's balance of a token before a cutoff is the sum of its days before the
 -- cutoff; the wallet feature model (macros/segments_features.sql) counts the tokens with a positive one.
 -- Only the feature population: addresses without code, never the zero address (which has no movement rows).
--- Incremental by day like int_wallet_event_days_summed.
+-- Incremental by day like int_wallet_days_summarized.
 
 {%- set last_day = as_of_date() %}
 {%- set first_day = incremental_window_start('day') if is_incremental() else none %}
