@@ -17,8 +17,9 @@
     that left it, [old as_of - d + 1, new as_of - d + 1) for a d-day window, reading only those days of
     the wallet-day table and rewriting only the wallets they touch. A first build, a full refresh, a run
     for an earlier as_of, or a night whose source (the table under it: settled_stored_in) rebuilt days
-    before the old boundary adds up all days instead; both ways give the same rows (tests/test_dbt_build.py). The boundary and as_of of each stored
-    state are kept in dbt_meta.rolling_states.
+    before the old boundary adds up all days instead; both ways give the same rows
+    (tests/test_dbt_build.py). The boundary and as_of of each stored state are kept in
+    dbt_meta.rolling_states.
 -#}
 
 {#-

@@ -70,8 +70,8 @@ contracts as (
 
 ),
 
--- Every source says when the wallet was active; only trades and mints carry amounts. The times are
--- reduced on narrow rows, the amounts per source, and the three joined on (chain_id, wallet, day): one
+-- Every source says when the wallet was active; trades, mints and gas carry amounts. The times are
+-- reduced on narrow rows, the amounts per source, and the four joined on (chain_id, wallet, day): one
 -- aggregation of every column over all the sources' rows (55 million on the benchmark's full build) costs
 -- about twice as much.
 activity as (
