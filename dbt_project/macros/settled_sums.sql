@@ -16,7 +16,7 @@
     became final, [old settled_before, new settled_before), and takes out of each window's part the days
     that left it, [old as_of - d + 1, new as_of - d + 1) for a d-day window, reading only those days of
     the wallet-day table and rewriting only the wallets they touch. A first build, a full refresh, a run
-    for an earlier as_of, or a night whose source (the table under it: settled_stored_in) rebuilt days
+    for an earlier as_of, or a night whose source (the table under it: the spec's stored_in) rebuilt days
     before the old boundary adds up all days instead; both ways give the same rows
     (tests/test_dbt_build.py). The boundary and as_of of each stored state are kept in
     dbt_meta.rolling_states.
@@ -27,15 +27,9 @@
       earliest: (column, expression) kept from the earliest day (min); latest: from the latest day (max);
       totals: (column, expression) summed over all days; windowed: (column pattern with {} for the days,
       expression) summed over each window; first_day_values: (column, expression, day column): the
-      expression's sum on the day an `earliest` day column names.
+      expression's sum on the day an `earliest` day column names; stored_in: the incremental table holding
+      the source's rows, whose days rebuilt in this invocation settled_plan looks at (a view records none).
 -#}
-{#- The incremental table holding `source`'s rows, whose rebuilt days settled_plan looks at: a view records
-    none of its own. -#}
-{% macro settled_stored_in(source) -%}
-    {{- return('int_wallet_days_summarized' if source == 'int_wallet_event_days_summed' else source) -}}
-{%- endmacro %}
-
-
 {% macro settled_spec(source) -%}
     {%- if source == 'int_wallet_days_summarized' -%}
         {%- set totals = [('buy_days', 'case when buys > 0 then 1 else 0 end')] -%}
@@ -50,6 +44,7 @@
             'totals': totals,
             'windowed': [('buys_{}d', 'buys'), ('spend_wei_{}d', 'spend_wei')],
             'first_day_values': [('first_buy_day_spend_wei', 'spend_wei', 'first_buy_day')],
+            'stored_in': 'int_wallet_days_summarized',
         }) -}}
     {%- elif source == 'int_wallet_event_days_summed' -%}
         {{- return({
@@ -61,6 +56,7 @@
             'windowed': [('active_days_{}d', '1'), ('buys_{}d', 'buys'), ('spend_{}d_wei', 'spend_wei'),
                 ('sells_{}d', 'sells')],
             'first_day_values': [],
+            'stored_in': 'int_wallet_days_summarized',
         }) -}}
     {%- else -%}
         {{- exceptions.raise_compiler_error('settled_spec: no spec for ' ~ source) -}}
@@ -137,7 +133,7 @@
         already in the state, so it cannot simply advance -#}
     {%- set rebuilt = run_query(
         "select cast(min(window_start) as varchar) from " ~ tests_windows_relation()
-        ~ " where relation_name = '" ~ rolling_state_key(ref(settled_stored_in(source))) ~ "' and invocation_id = '" ~ invocation_id ~ "'"
+        ~ " where relation_name = '" ~ rolling_state_key(ref(settled_spec(source).stored_in)) ~ "' and invocation_id = '" ~ invocation_id ~ "'"
     ).columns[0].values()[0] -%}
     {%- if rebuilt is not none and rebuilt < stored[1] -%}
         {{- return(plan) -}}
