@@ -172,7 +172,7 @@ def built(start_devnet, tmp_path_factory: pytest.TempPathFactory) -> Built:  # n
     first = build(config)
     _extract(node.url, config.warehouse_path)
     second = build(config)
-    compiled = next(dbt_paths(config)[0].glob("compiled/**/marts/wallet_activity_daily.sql"))
+    compiled = next(dbt_paths(config)[0].glob("compiled/**/intermediate/int_wallet_days_summarized.sql"))
     return Built(config, seeded, extras, first, second, compiled.read_text())
 
 
@@ -378,7 +378,13 @@ def test_incremental_run_drops_activity_that_vanished(built: Built, tmp_path: Pa
     with duckdb.connect(str(copy)) as con:
         con.execute("delete from raw.transactions where from_address = ?", [built.extras.actor])
     changed = built.config.model_copy(update={"warehouse": copy})
-    build(changed, select="int_wallet_token_movements wallet_activity_daily", as_of=built.second.as_of)
+    # wallet_rfv too: dbt runs its relationship test to the wallet-days whenever those are rebuilt (eager
+    # indirect selection), and the actor has no wallet-day left
+    build(
+        changed,
+        select="int_wallet_token_movements int_wallet_days_summarized wallet_activity_daily wallet_rfv",
+        as_of=built.second.as_of,
+    )
     gone = [row for row in before if row[1] == built.extras.actor]
     assert len(gone) == 1 and gone[0][2] == built.extras.day
     assert _mart(copy) == [row for row in before if row[1] != built.extras.actor]
@@ -391,23 +397,27 @@ def test_nightly_tests_look_at_the_rewritten_days_only(built: Built, tmp_path: P
     shutil.copyfile(built.config.warehouse_path, copy)
     with duckdb.connect(str(copy)) as con:
         con.execute("drop schema dbt_meta cascade")  # as in a warehouse built before the window log existed
-        (oldest,) = con.execute("select min(day) from marts.wallet_activity_daily").fetchall()[0]
+        (oldest,) = con.execute("select min(day) from intermediate.int_wallet_days_summarized").fetchall()[0]
         assert oldest < built.second.as_of - timedelta(days=3)  # outside the nightly window
         con.execute(
-            "insert into marts.wallet_activity_daily select * from marts.wallet_activity_daily "
-            "where day = ? limit 1",
+            "insert into intermediate.int_wallet_days_summarized"
+            " select * from intermediate.int_wallet_days_summarized where day = ? limit 1",
             [oldest],
         )
     config = built.config.model_copy(update={"warehouse": copy})
-    build(config, select="wallet_activity_daily", as_of=built.second.as_of)  # passes: day not rewritten
+    days = "int_wallet_days_summarized wallet_activity_daily"
+    build(config, select=days, as_of=built.second.as_of)  # passes: day not rewritten
     window = (built.second.as_of - timedelta(days=3)).isoformat()
-    assert f"day >= cast('{window}' as date)" in _unique_test_sql(config, "wallet_activity_daily")
+    # the table's tests read the days it rewrote; the mart, a view of it, the same days of raw
+    assert f"day >= cast('{window}' as date)" in _unique_test_sql(config, "int_wallet_days_summarized")
+    assert f"\"day\" >= cast('{window} 00:00:00'" in _unique_test_sql(config, "wallet_activity_daily")
     with pytest.raises(UserError) as caught:
-        build(config, select="wallet_activity_daily", as_of=built.second.as_of, test_whole_tables=True)
-    assert "unique_combination_of_columns_wallet_activity_daily" in str(caught.value)
+        build(config, select=days, as_of=built.second.as_of, test_whole_tables=True)
+    assert "unique_combination_of_columns_int_wallet_days_summarized" in str(caught.value)
     # A full refresh rebuilds and tests everything: the planted row is gone and nothing is filtered.
-    build(config, select="wallet_activity_daily", as_of=built.second.as_of, full_refresh=True)
+    build(config, select=days, as_of=built.second.as_of, full_refresh=True)
     assert _mart(copy) == _mart(built.config.warehouse_path)
+    assert "dbt_subquery" not in _unique_test_sql(config, "int_wallet_days_summarized")
     assert "dbt_subquery" not in _unique_test_sql(config, "wallet_activity_daily")
     # token_holding_periods is incremental by token: its reconciliation tests take the tokens it recomputed.
     build(config, select="token_holding_periods", as_of=built.second.as_of)
@@ -580,9 +590,9 @@ def test_a_mart_day_that_does_not_add_up_fails_the_reconciliation(built: Built, 
     reconcile = "assert_wallet_activity_daily_reconciles"
     build(config, select=reconcile, as_of=built.second.as_of, unit_tests=False)  # as built: it adds up
     with duckdb.connect(str(copy)) as con:
-        mart = "marts.wallet_activity_daily"
-        wallet, day = con.execute(f"select wallet, day from {mart} order by all").fetchone()
-        con.execute(f"update {mart} set buys = buys + 1 where wallet = ? and day = ?", [wallet, day])
+        stored = "intermediate.int_wallet_days_summarized"  # the table the mart is a view of
+        wallet, day = con.execute(f"select wallet, day from {stored} order by all").fetchone()
+        con.execute(f"update {stored} set buys = buys + 1 where wallet = ? and day = ?", [wallet, day])
     with pytest.raises(UserError) as caught:
         build(config, select=reconcile, as_of=built.second.as_of, unit_tests=False)
     assert f"test {reconcile}" in str(caught.value)

@@ -5,7 +5,7 @@
 -- were checked by the runs that wrote them.
 
 {%- set last_day = as_of_date() %}
-{%- set first_day = tests_first_day(ref('wallet_activity_daily')) %}
+{%- set first_day = tests_first_day(ref('int_wallet_days_summarized')) %}
 
 with
 

@@ -8,17 +8,20 @@
     )
 }}
 
--- One row per wallet and UTC day with any activity up to as_of (the same wallets and days as
--- wallet_activity_daily: addresses without code, never the zero address), holding what wallet_rfv needs
--- with the times of day: when the wallet was first and last active that day, its buys (the buyer side of
--- a sale) with their spend and first and last time, its sells with their proceeds, its mints with what
--- they cost where known (int_token_mints_priced). And what the wallet feature model sums
--- (int_wallet_event_days_summed, a view of these rows): the first and last time of the day's events
--- of the wallet's own (everything but ETH it received), sell volume, transactions sent and their gas.
+-- One row per wallet and UTC day with any activity up to as_of: addresses without code, never the zero
+-- address. Every daily sum of a wallet is made here, once per source row, and read by three models:
+--   - wallet_activity_daily (the mart, a view of these rows): trades, mints, transfers, burns, native
+--     value sent and received, royalties, fees, transactions sent and their gas;
+--   - wallet_rfv: when the wallet was first and last active that day, its buys (the buyer side of a sale)
+--     with their spend and first and last time, its sells with their proceeds, its mints with what they
+--     cost where known (int_token_mints_priced);
+--   - the wallet feature model (int_wallet_event_days_summed, a view of these rows): the first and last
+--     time of the day's events of the wallet's own (everything but ETH it received).
 --
--- Incremental like wallet_activity_daily (macros/incremental_window.sql): each run replaces the days from
--- window_start to as_of, so a nightly run reads one new day (plus the lookback) and wallet_rfv, which must
--- be recomputed for every wallet each day (its windows slide), aggregates wallet-days, not events.
+-- Incremental (macros/incremental_window.sql): each run replaces the days from window_start to as_of, so
+-- a nightly run reads one new day (plus the lookback) and wallet_rfv, which must be recomputed for every
+-- wallet each day (its windows slide), aggregates wallet-days, not events. A full refresh gives the same
+-- rows.
 
 {%- set last_day = as_of_date() %}
 {%- set first_day = incremental_window_start('day') if is_incremental() else none %}
@@ -70,10 +73,10 @@ contracts as (
 
 ),
 
--- Every source says when the wallet was active; trades, mints and gas carry amounts. The times are
--- reduced on narrow rows, the amounts per source, and the four joined on (chain_id, wallet, day): one
--- aggregation of every column over all the sources' rows (55 million on the benchmark's full build) costs
--- about twice as much.
+-- Every source says when the wallet was active; each also carries amounts. The times are reduced on
+-- narrow rows, the amounts per source, and the sources joined on (chain_id, wallet, day): one aggregation
+-- of every column over all the sources' rows (55 million on the benchmark's full build) costs about twice
+-- as much.
 activity as (
 
     select chain_id, wallet, block_date as day, block_timestamp as activity_at, true as is_event from trades
@@ -130,7 +133,11 @@ trades_daily as (
         max(case when role = 'buyer' then block_timestamp end) as last_buy_at,
         sum(case when role = 'seller' then 1 else 0 end) as sells,
         sum(case when role = 'seller' then coalesce(seller_proceeds_wei, 0) else 0 end) as proceeds_wei,
-        sum(case when role = 'seller' then coalesce(price_wei, 0) else 0 end) as sell_volume_wei
+        sum(case when role = 'seller' then coalesce(price_wei, 0) else 0 end) as sell_volume_wei,
+        sum(case when role = 'buyer' then amount else 0 end) as units_bought,
+        sum(case when role = 'seller' then amount else 0 end) as units_sold,
+        sum(case when role = 'seller' then coalesce(royalty_wei, 0) else 0 end) as royalties_paid_wei,
+        sum(case when role = 'seller' then coalesce(fee_wei, 0) else 0 end) as fees_paid_wei
     from trades
     group by
         chain_id,
@@ -147,7 +154,8 @@ mints_daily as (
         block_date as day,
         count(*) as mints,
         sum(case when mint_price_wei is not null then 1 else 0 end) as priced_mints,
-        sum(coalesce(mint_price_wei, 0)) as mint_spend_wei
+        sum(coalesce(mint_price_wei, 0)) as mint_spend_wei,
+        sum(amount) as units_minted
     from mints
     group by
         chain_id,
@@ -163,8 +171,44 @@ gas_daily as (
         wallet,
         block_date as day,
         count(*) as transactions,
+        sum(case when is_success = false then 1 else 0 end) as failed_transactions,
         sum(gas_paid_wei) as gas_paid_wei
     from gas
+    group by
+        chain_id,
+        wallet,
+        block_date
+
+),
+
+-- the mints are int_token_mints_priced's (mints_daily)
+movements_daily as (
+
+    select
+        chain_id,
+        wallet,
+        block_date as day,
+        sum(case when movement_kind = 'transfer' and direction = 'in' then 1 else 0 end) as transfers_in,
+        sum(case when movement_kind = 'transfer' and direction = 'out' then 1 else 0 end) as transfers_out,
+        sum(case when movement_kind = 'burn' then 1 else 0 end) as burns
+    from movements
+    where movement_kind in ('transfer', 'burn')
+    group by
+        chain_id,
+        wallet,
+        block_date
+
+),
+
+native_daily as (
+
+    select
+        chain_id,
+        wallet,
+        block_date as day,
+        sum(case when direction = 'out' then value_wei else 0 end) as native_value_spent_wei,
+        sum(case when direction = 'in' then value_wei else 0 end) as native_value_received_wei
+    from native_transfers
     group by
         chain_id,
         wallet,
@@ -193,7 +237,19 @@ final as (
         activity_daily.last_event_at,
         cast(coalesce(trades_daily.sell_volume_wei, 0) as {{ wei_type() }}) as sell_volume_wei,
         cast(coalesce(gas_daily.transactions, 0) as {{ dbt.type_bigint() }}) as transactions,
-        cast(coalesce(gas_daily.gas_paid_wei, 0) as {{ wei_type() }}) as gas_paid_wei
+        cast(coalesce(gas_daily.gas_paid_wei, 0) as {{ wei_type() }}) as gas_paid_wei,
+        cast(coalesce(trades_daily.units_bought, 0) as {{ wei_type() }}) as units_bought,
+        cast(coalesce(trades_daily.units_sold, 0) as {{ wei_type() }}) as units_sold,
+        cast(coalesce(trades_daily.royalties_paid_wei, 0) as {{ wei_type() }}) as royalties_paid_wei,
+        cast(coalesce(trades_daily.fees_paid_wei, 0) as {{ wei_type() }}) as fees_paid_wei,
+        cast(coalesce(mints_daily.units_minted, 0) as {{ wei_type() }}) as units_minted,
+        cast(coalesce(movements_daily.transfers_in, 0) as {{ dbt.type_bigint() }}) as transfers_in,
+        cast(coalesce(movements_daily.transfers_out, 0) as {{ dbt.type_bigint() }}) as transfers_out,
+        cast(coalesce(movements_daily.burns, 0) as {{ dbt.type_bigint() }}) as burns,
+        cast(coalesce(native_daily.native_value_spent_wei, 0) as {{ wei_type() }}) as native_value_spent_wei,
+        cast(coalesce(native_daily.native_value_received_wei, 0) as {{ wei_type() }})
+            as native_value_received_wei,
+        cast(coalesce(gas_daily.failed_transactions, 0) as {{ dbt.type_bigint() }}) as failed_transactions
     from activity_daily
     left join trades_daily
         on
@@ -210,11 +266,21 @@ final as (
             activity_daily.chain_id = gas_daily.chain_id
             and activity_daily.wallet = gas_daily.wallet
             and activity_daily.day = gas_daily.day
+    left join movements_daily
+        on
+            activity_daily.chain_id = movements_daily.chain_id
+            and activity_daily.wallet = movements_daily.wallet
+            and activity_daily.day = movements_daily.day
+    left join native_daily
+        on
+            activity_daily.chain_id = native_daily.chain_id
+            and activity_daily.wallet = native_daily.wallet
+            and activity_daily.day = native_daily.day
 
 )
 
 select * from final
--- stored day by day, so wallet_rfv's window filters skip the other storage blocks
+-- stored day by day, so date filters of the models reading it skip the other storage blocks
 order by
     day,
     chain_id,
