@@ -390,6 +390,26 @@ def test_incremental_run_drops_activity_that_vanished(built: Built, tmp_path: Pa
     assert _mart(copy) == [row for row in before if row[1] != built.extras.actor]
 
 
+def test_the_mart_built_alone_over_stale_wallet_days_fails(built: Built, tmp_path: Path) -> None:
+    """wallet_activity_daily is a view of int_wallet_days_summarized: selected alone (`--select
+    wallet_activity_daily`) over a table that misses the newest day, the build fails naming the test
+    that says so, instead of showing the old days as current."""
+    copy = tmp_path / "stale-days.duckdb"
+    shutil.copyfile(built.config.warehouse_path, copy)
+    with duckdb.connect(str(copy)) as con:
+        con.execute(
+            "delete from intermediate.int_wallet_days_summarized"
+            " where day = (select max(day) from intermediate.int_wallet_days_summarized)"
+        )
+    config = built.config.model_copy(update={"warehouse": copy})
+    with pytest.raises(UserError) as caught:
+        build(config, select="wallet_activity_daily", as_of=built.second.as_of, unit_tests=False)
+    assert "test assert_rfv_days_are_current" in str(caught.value)
+    # selected with what it reads, it is current again
+    build(config, select="+wallet_activity_daily", as_of=built.second.as_of, unit_tests=False)
+    assert _mart(copy) == _mart(built.config.warehouse_path)
+
+
 def test_nightly_tests_look_at_the_rewritten_days_only(built: Built, tmp_path: Path) -> None:
     """After an incremental build a model's data tests read the days it rewrote (the older ones were tested
     when written); --test-whole-tables reads everything. A duplicate planted in an old day shows which."""

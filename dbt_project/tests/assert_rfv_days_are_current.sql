@@ -1,8 +1,11 @@
 -- int_wallet_days_summarized (incremental) holds every day up to as_of on which a transaction was sent:
 -- wallet_rfv built alone (`--select wallet_rfv`) for a later as_of than its upstream table would read an
--- old history and miss days silently. Build them together: `--select +wallet_rfv`. (wallet_rfv is read too,
--- so that selecting the mart alone still runs this test.) A day on which only contracts sent transactions
--- (EIP-7702 accounts hold code) would have no wallet row and fail this test wrongly; none has been seen.
+-- old history and miss days silently, and wallet_activity_daily, a view of that table, would show it.
+-- Build them together: `--select +wallet_rfv`, `--select +wallet_activity_daily`. (Both marts are read
+-- too, so that selecting either alone still runs this test.) A day on which only contracts sent
+-- transactions (EIP-7702 accounts hold code) would have no wallet row and fail this test wrongly; none has
+-- been seen.
+-- depends_on: {{ ref('wallet_activity_daily') }}
 
 {%- set last_day = as_of_date() %}
 
