@@ -44,31 +44,40 @@ movements as (
 
 ),
 
-final as (
+netted as (
 
     select
-        movements.chain_id,
-        movements.wallet,
-        movements.collection_address,
-        movements.token_id,
-        movements.day,
-        cast(sum(movements.amount_delta) as {{ wei_type() }}) as amount_delta
+        chain_id,
+        wallet,
+        collection_address,
+        token_id,
+        day,
+        cast(sum(amount_delta) as {{ wei_type() }}) as amount_delta
     from movements
+    group by
+        chain_id,
+        wallet,
+        collection_address,
+        token_id,
+        day
+
+),
+
+-- contracts left out after netting, as in int_wallet_days_summarized: the same rows, fewer to probe
+-- (15.2-15.5 s against 16.8-17.0 s on the benchmark's full build)
+final as (
+
+    select netted.*
+    from netted
     where
-        movements.wallet <> '{{ var("zero_address") }}'
+        netted.wallet <> '{{ var("zero_address") }}'
         and not exists (
             select 1
             from contracts
             where
-                contracts.chain_id = movements.chain_id
-                and contracts.address = movements.wallet
+                contracts.chain_id = netted.chain_id
+                and contracts.address = netted.wallet
         )
-    group by
-        movements.chain_id,
-        movements.wallet,
-        movements.collection_address,
-        movements.token_id,
-        movements.day
 
 )
 
