@@ -172,7 +172,7 @@ gas_daily as (
 
 ),
 
--- the mints are int_token_mints_priced's (mints_daily)
+-- transfers and burns; mints are counted from int_token_mints_priced (mints_daily)
 movements_daily as (
 
     select
