@@ -27,9 +27,7 @@ lots as (
 
     select
         chain_id,
-        wallet,
-        contract_address,
-        token_id,
+        {{ holdings_holder_key('wallet', 'contract_address', 'token_id') }} as holder_key,
         acquired_block_number as block_number,
         acquired_log_index as log_index,
         acquired_batch_index as batch_index,
@@ -42,9 +40,7 @@ lots as (
     from holdings
     group by
         chain_id,
-        wallet,
-        contract_address,
-        token_id,
+        {{ holdings_holder_key('wallet', 'contract_address', 'token_id') }},
         acquired_block_number,
         acquired_log_index,
         acquired_batch_index,
@@ -56,9 +52,7 @@ disposals as (
 
     select
         chain_id,
-        wallet,
-        contract_address,
-        token_id,
+        {{ holdings_holder_key('wallet', 'contract_address', 'token_id') }} as holder_key,
         disposed_block_number as block_number,
         disposed_log_index as log_index,
         disposed_batch_index as batch_index,
@@ -70,9 +64,7 @@ disposals as (
     where disposed_via in ('sale', 'transfer', 'burn')
     group by
         chain_id,
-        wallet,
-        contract_address,
-        token_id,
+        {{ holdings_holder_key('wallet', 'contract_address', 'token_id') }},
         disposed_block_number,
         disposed_log_index,
         disposed_batch_index,
@@ -97,9 +89,8 @@ lots_checked as (
     left join lots
         on
             events.chain_id = lots.chain_id
-            and events.wallet = lots.wallet
-            and events.collection_address = lots.contract_address
-            and events.token_id = lots.token_id
+            and {{ holdings_holder_key('events.wallet', 'events.collection_address', 'events.token_id') }}
+                = lots.holder_key
             and events.block_number = lots.block_number
             and events.log_index = lots.log_index
             and events.batch_index = lots.batch_index
@@ -133,9 +124,8 @@ disposals_checked as (
     inner join disposals
         on
             events.chain_id = disposals.chain_id
-            and events.wallet = disposals.wallet
-            and events.collection_address = disposals.contract_address
-            and events.token_id = disposals.token_id
+            and {{ holdings_holder_key('events.wallet', 'events.collection_address', 'events.token_id') }}
+                = disposals.holder_key
             and events.block_number = disposals.block_number
             and events.log_index = disposals.log_index
             and events.batch_index = disposals.batch_index

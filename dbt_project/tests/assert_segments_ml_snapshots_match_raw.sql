@@ -24,16 +24,6 @@ cutoffs as (
 
 ),
 
-contracts as (
-
-    select
-        chain_id,
-        address
-    from {{ ref('stg_raw__addresses') }}
-    where is_contract
-
-),
-
 facts as (
 
     select
@@ -70,19 +60,10 @@ recomputed as (
         sum(facts.gas_paid_wei) as gas_paid_total_wei,
         sum(facts.buys) as buys_total,
         sum(facts.spend_wei) as spend_total_wei
-    from facts
+    from {{ wallets_only('facts') }} as facts
     inner join cutoffs
         on facts.block_timestamp < cutoffs.cutoff_at
-    where
-        facts.wallet <> '{{ var("zero_address") }}'
-        and {{ dbt.right('facts.wallet', 1) }} = '0'
-        and not exists (
-            select 1
-            from contracts
-            where
-                contracts.chain_id = facts.chain_id
-                and contracts.address = facts.wallet
-        )
+    where {{ dbt.right('facts.wallet', 1) }} = '0'
     group by
         cutoffs.cutoff_date,
         facts.chain_id,

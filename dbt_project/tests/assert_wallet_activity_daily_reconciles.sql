@@ -9,16 +9,6 @@
 
 with
 
-contracts as (
-
-    select
-        chain_id,
-        address
-    from {{ ref('stg_raw__addresses') }}
-    where is_contract
-
-),
-
 trades as (
 
     select * from {{ ref('int_wallet_trades') }}
@@ -90,16 +80,7 @@ expected as (
         measure,
         chain_id,
         cast(sum(value) as {{ wei_type() }}) as total
-    from facts
-    where
-        wallet <> '{{ var("zero_address") }}'
-        and not exists (
-            select 1
-            from contracts
-            where
-                contracts.chain_id = facts.chain_id
-                and contracts.address = facts.wallet
-        )
+    from {{ wallets_only('facts') }} as facts
     group by
         measure,
         chain_id

@@ -269,7 +269,8 @@ final as (
             and activity_daily.day = native_daily.day
     -- contracts and the zero address are left out of the wallet-days, not of the source rows: the same
     -- rows, and the anti-join reads 19.5 million wallet-days instead of 55 million events on the
-    -- benchmark's full build (the model 80-83 s -> 53-55 s)
+    -- benchmark's full build (the model 80-83 s -> 53-55 s). Not macros/wallets_only.sql's left join: after
+    -- these joins DuckDB plans this `not exists` as a mark join, and the left join took 47-60 s against 41-51 s
     where
         activity_daily.wallet <> '{{ var("zero_address") }}'
         and not exists (

@@ -12,16 +12,6 @@
 
 with
 
-contracts as (
-
-    select
-        chain_id,
-        address
-    from {{ ref('stg_raw__addresses') }}
-    where is_contract
-
-),
-
 gas as (
 
     select * from {{ ref('int_wallet_gas_as_of') }}
@@ -30,17 +20,7 @@ gas as (
 
 wallets_only as (
 
-    select gas.*
-    from gas
-    where
-        gas.wallet <> '{{ var("zero_address") }}'
-        and not exists (
-            select 1
-            from contracts
-            where
-                contracts.chain_id = gas.chain_id
-                and contracts.address = gas.wallet
-        )
+    select * from {{ wallets_only('gas') }} as gas
 
 ),
 
