@@ -336,7 +336,7 @@
     columns in scope), or none: then a correlated subquery adds up the rows of that first day. DuckDB:
     arg_min of the expression at the earliest day, exact because the wallet-day tables hold one row per
     wallet and day (their unique tests); DuckDB answers the subquery by grouping every wallet-day again
-    (int_wallet_days_settled on the benchmark's full build: 8.0-9.2 s with it, 4.3-4.5 s with arg_min).
+    (int_wallet_days_settled on the benchmark's full build: 8.0-9.2 s with it, 4.3-4.8 s with arg_min).
 -#}
 {% macro settled_first_day_aggregate(expression, day_expression) -%}
     {{ return(adapter.dispatch('settled_first_day_aggregate')(expression, day_expression)) }}
