@@ -146,8 +146,8 @@ holdings as (
     One value standing for (wallet, contract, token_id) in the holdings tests' groupings, which also key on
     the event's chain, block, log index and batch index: the default concatenates the three texts; DuckDB
     hashes them to one 64-bit integer, so that the lots and disposals of 12 million holding rows are grouped
-    and joined on integers (assert_holdings_lots_and_sales_add_up on the benchmark's full build: 15-17 s
-    -> 11-13 s). Two different holders of one event position would have to share a hash to be merged.
+    and joined on integers (assert_holdings_lots_and_sales_add_up on the benchmark's full build: 15-21 s
+    -> 11-14 s). Two different holders of one event position would have to share a hash to be merged.
 -#}
 {% macro holdings_holder_key(wallet, contract, token_id) -%}
     {{ return(adapter.dispatch('holdings_holder_key')(wallet, contract, token_id)) }}
