@@ -444,7 +444,7 @@ def test_nightly_tests_look_at_the_rewritten_days_only(built: Built, tmp_path: P
     assert "changed_tokens" in _test_sql(config, "test.chainseg.assert_holdings_match_token_balances")
     # its generic tests read those tokens' rows and the open positions it re-aged; those reading no as_of
     # column (the key, the links to movements: meta tests_rows: written) read the recomputed tokens only
-    assert "is_open or exists" in _test_sql(config, "test.chainseg.not_null_columns_token_holding_periods")
+    assert "is_open or exists" in _test_sql(config, "test.chainseg.column_checks_token_holding_periods")
     for written_only in (
         _unique_test_sql(config, "token_holding_periods"),
         _test_sql(config, "test.chainseg.composite_relationships_token_holding_periods_chain_id__acquired_"),
@@ -577,6 +577,31 @@ def test_a_failing_test_names_itself(built: Built, tmp_path: Path) -> None:
     assert message.startswith("dbt build failed: 1 of ")
     assert "test source_unique_combination_of_columns_raw_blocks_chain_id__block_number" in message
     assert str(dbt_paths(config)[1] / "dbt.log") in message and "\n" not in message
+
+
+def test_column_checks_name_each_broken_column_and_check(built: Built, tmp_path: Path) -> None:
+    """A model's not-null, range and accepted-value checks run as one test; a failure returns one row per
+    broken check, with how many rows break it, and the checks that hold (the not-null ones here) return
+    nothing."""
+    broken = tmp_path / "bad-columns.duckdb"
+    shutil.copyfile(built.config.warehouse_path, broken)
+    with duckdb.connect(str(broken)) as con:  # the two newest transactions: a night tests the raw window
+        con.execute(
+            "update raw.transactions set transaction_type = 9, gas_used = -1 where transaction_hash in "
+            "(select transaction_hash from raw.transactions "
+            "order by block_number desc, transaction_index desc limit 2)"
+        )
+    config = built.config.model_copy(update={"warehouse": broken})
+    with pytest.raises(UserError) as caught:
+        build(config, select="stg_raw__transactions", as_of=built.second.as_of, unit_tests=False)
+    assert "test column_checks_stg_raw__transactions" in str(caught.value)
+    checks = _test_sql(config, "test.chainseg.column_checks_stg_raw__transactions")
+    found = _rows(broken, checks + " order by 1")
+    assert found == [  # gas_fee_wei is gas_used x the price paid
+        ("gas_fee_wei", ">= 0", 2),
+        ("gas_used", ">= 0", 2),
+        ("transaction_type", "one of 0, 1, 2, 3, 4", 2),
+    ]
 
 
 def test_a_table_an_upgrade_changed_names_the_command_that_rebuilds_it(built: Built, tmp_path: Path) -> None:

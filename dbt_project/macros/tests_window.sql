@@ -3,7 +3,7 @@
 
     An incremental day-grained model (macros/incremental_window.sql) rewrites only the days from its window
     start on; the rows before it are the ones earlier runs wrote and tested. So when a model was built
-    incrementally in this very invocation, its generic tests (unique, not_null_columns, ranges,
+    incrementally in this very invocation, its generic tests (unique, column_checks,
     relationships from it) look at the rewritten rows only: its pre-hook records (relation, a predicate selecting the rows it
     rewrote, window start) under the invocation id, and dbt's `get_where_subquery`, overridden here as dbt
     documents, narrows the tested relation to them. Everything else, and everything in a full refresh or a first build (no window is

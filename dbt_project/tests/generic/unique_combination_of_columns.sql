@@ -1,6 +1,6 @@
 {#-
     No two rows share the same values in `combination_of_columns` (a compound key). Rows are grouped as
-    they are: pair it with not_null_columns over the key, as grouping treats NULLs as equal.
+    they are: pair it with column_checks' not_null over the key, as grouping treats NULLs as equal.
 -#}
 {% test unique_combination_of_columns(model, combination_of_columns) %}
 
