@@ -38,6 +38,19 @@
 {%- endmacro %}
 
 
+{#- The columns of the changed tokens' events that the model and assert_holdings_lots_and_sales_add_up
+    read. Not `events.*`: the copy reads every event of the history to keep a few, and leaving out the wide
+    columns nobody reads here (counterparty_address, the sale's source) makes it about a fifth faster (on the
+    benchmark warehouse, 550,000 of 21 million events: 1.6-1.7 s -> 1.3 s). -#}
+{% macro holdings_changed_events_columns() -%}
+    {{- return([
+        'chain_id', 'wallet', 'direction', 'event_kind', 'is_self_transfer', 'block_number', 'block_timestamp',
+        'transaction_hash', 'log_index', 'batch_index', 'trade_only_source', 'token_standard', 'is_unique_token',
+        'collection_address', 'token_id', 'amount', 'price_wei', 'proceeds_wei',
+    ]) -}}
+{%- endmacro %}
+
+
 {#-
     Pre-hook of token_holding_periods on an incremental run: computes the changed tokens once, before the
     stored rows change, into holdings_changed_tokens_relation(), and their events into
@@ -51,7 +64,10 @@
             create or replace table {{ holdings_changed_tokens_relation() }} as
             {{ holdings_changed_tokens(first_day, this) }};
             create or replace table {{ holdings_changed_events_relation() }} as
-            select events.*
+            select
+                {%- for column in holdings_changed_events_columns() %}
+                events.{{ column }}{{ ',' if not loop.last }}
+                {%- endfor %}
             from {{ ref('int_holding_events_unioned') }} as events
             where {{ key_in(holdings_changed_tokens_relation(), 'events',
                 {'chain_id': 'chain_id', 'collection_address': 'collection_address', 'token_id': 'token_id'}) }}
