@@ -108,6 +108,16 @@ def _extract(url: str, db: Path, to_block: int | None = None) -> None:
         con.close()
 
 
+def _altered_copy(built: Built, tmp_path: Path, name: str, *statements: str) -> tuple[Path, Config]:
+    """A copy of the built warehouse named `name`, with `statements` run on it, and its configuration."""
+    copy = tmp_path / name
+    shutil.copyfile(built.config.warehouse_path, copy)
+    with duckdb.connect(str(copy)) as con:
+        for statement in statements:
+            con.execute(statement)
+    return copy, built.config.model_copy(update={"warehouse": copy})
+
+
 def _rows(db: Path, sql: str) -> list[tuple]:
     with duckdb.connect(str(db), read_only=True) as con:
         return con.execute(sql).fetchall()
@@ -276,9 +286,7 @@ def test_wallet_activity_daily_equals_raw(built: Built) -> None:
 def test_full_refresh_equals_incremental_and_reruns_agree(built: Built, tmp_path: Path) -> None:
     incremental = _incremental_tables(built.config.warehouse_path)
     assert len(incremental[0]) == 1 and all(len(rows) > 100 for rows in incremental[1:])
-    copy = tmp_path / "full-refresh.duckdb"
-    shutil.copyfile(built.config.warehouse_path, copy)
-    full = built.config.model_copy(update={"warehouse": copy})
+    copy, full = _altered_copy(built, tmp_path, "full-refresh.duckdb")
     build(full, select=INCREMENTAL_MODELS, full_refresh=True, as_of=built.second.as_of)
     assert _incremental_tables(copy) == incremental
     build(built.config, select=INCREMENTAL_MODELS, as_of=built.second.as_of)
@@ -289,9 +297,7 @@ def test_a_night_recomputes_an_ml_cutoff_only_if_its_days_changed(built: Built, 
     """A stored cutoff of ml_training_snapshots whose last days a night rebuilds is kept when the rebuilt
     rows are the same (fingerprints in dbt_meta.ml_snapshot_inputs), and recomputed, equal to a full
     refresh, when one of those days changed (here a re-extracted transaction's gas price)."""
-    copy = tmp_path / "ml-cutoffs.duckdb"
-    shutil.copyfile(built.config.warehouse_path, copy)
-    config = built.config.model_copy(update={"warehouse": copy})
+    copy, config = _altered_copy(built, tmp_path, "ml-cutoffs.duckdb")
     as_of = built.second.as_of
     # the newest cutoff (Mondays on the default calendar) and its last day, which this night rebuilds
     cutoff_day = as_of + timedelta(days=1) - timedelta(days=(as_of + timedelta(days=1)).weekday())
@@ -335,9 +341,7 @@ def test_sums_kept_night_after_night_equal_a_full_refresh(
     computes, and so do wallet_rfv and int_wallet_features_as_of, which add the last days to them. A new
     date each night does not make dbt parse the project again."""
     monkeypatch.setenv("DBT_INDIRECT_SELECTION", "cautious")  # only the selected models' tests
-    copy = tmp_path / "rfv-nights.duckdb"
-    shutil.copyfile(built.config.warehouse_path, copy)
-    config = built.config.model_copy(update={"warehouse": copy})
+    copy, config = _altered_copy(built, tmp_path, "rfv-nights.duckdb")
     last = built.second.as_of
     nights = [last - timedelta(days=days) for days in (6, 5, 4, 1, 0)]  # two nights skipped before the 4th
     selected = "+wallet_rfv +int_wallet_features_as_of"
@@ -394,14 +398,13 @@ def test_the_mart_built_alone_over_stale_wallet_days_fails(built: Built, tmp_pat
     """wallet_activity_daily is a view of int_wallet_days_summarized: selected alone (`--select
     wallet_activity_daily`) over a table that misses the newest day, the build fails naming the test
     that says so, instead of showing the old days as current."""
-    copy = tmp_path / "stale-days.duckdb"
-    shutil.copyfile(built.config.warehouse_path, copy)
-    with duckdb.connect(str(copy)) as con:
-        con.execute(
-            "delete from intermediate.int_wallet_days_summarized"
-            " where day = (select max(day) from intermediate.int_wallet_days_summarized)"
-        )
-    config = built.config.model_copy(update={"warehouse": copy})
+    copy, config = _altered_copy(
+        built,
+        tmp_path,
+        "stale-days.duckdb",
+        "delete from intermediate.int_wallet_days_summarized"
+        " where day = (select max(day) from intermediate.int_wallet_days_summarized)",
+    )
     with pytest.raises(UserError) as caught:
         build(config, select="wallet_activity_daily", as_of=built.second.as_of, unit_tests=False)
     assert "test assert_rfv_days_are_current" in str(caught.value)
@@ -465,11 +468,12 @@ def test_nightly_source_tests_look_at_the_raw_window_only(built: Built, tmp_path
     """Sources and the views over them have no rewritten rows of their own: on a nightly build their tests
     read the night's raw window (from the earlier of as_of - lookback and the newest built day); a full
     refresh or --test-whole-tables reads everything. A duplicate block planted far back shows which."""
-    copy = tmp_path / "old-duplicate-block.duckdb"
-    shutil.copyfile(built.config.warehouse_path, copy)
-    with duckdb.connect(str(copy)) as con:
-        con.execute("insert into raw.blocks select * from raw.blocks order by block_number limit 1")
-    config = built.config.model_copy(update={"warehouse": copy})
+    copy, config = _altered_copy(
+        built,
+        tmp_path,
+        "old-duplicate-block.duckdb",
+        "insert into raw.blocks select * from raw.blocks order by block_number limit 1",
+    )
     build(config, select="source:raw.blocks", as_of=built.second.as_of)  # passes: the block is old
     window = (built.second.as_of - timedelta(days=3)).isoformat()
     sql = _test_sql(config, "test.chainseg.source_unique_combination_of_columns_raw_blocks_")
@@ -564,13 +568,12 @@ def test_command_line_build(built: Built, tmp_path: Path) -> None:
 
 
 def test_a_failing_test_names_itself(built: Built, tmp_path: Path) -> None:
-    broken = tmp_path / "broken.duckdb"
-    shutil.copyfile(built.config.warehouse_path, broken)
-    with duckdb.connect(str(broken)) as con:
-        con.execute(  # the newest block: a nightly build tests the raw window
-            "insert into raw.blocks select * from raw.blocks order by block_number desc limit 1"
-        )
-    config = built.config.model_copy(update={"warehouse": broken})
+    _, config = _altered_copy(  # the newest block: a nightly build tests the raw window
+        built,
+        tmp_path,
+        "broken.duckdb",
+        "insert into raw.blocks select * from raw.blocks order by block_number desc limit 1",
+    )
     with pytest.raises(UserError) as caught:
         build(config, select="source:raw.blocks")
     message = str(caught.value)
@@ -583,15 +586,14 @@ def test_column_checks_name_each_broken_column_and_check(built: Built, tmp_path:
     """A model's not-null, range and accepted-value checks run as one test; a failure returns one row per
     broken check, with how many rows break it, and the checks that hold (the not-null ones here) return
     nothing."""
-    broken = tmp_path / "bad-columns.duckdb"
-    shutil.copyfile(built.config.warehouse_path, broken)
-    with duckdb.connect(str(broken)) as con:  # the two newest transactions: a night tests the raw window
-        con.execute(
-            "update raw.transactions set transaction_type = 9, gas_used = -1 where transaction_hash in "
-            "(select transaction_hash from raw.transactions "
-            "order by block_number desc, transaction_index desc limit 2)"
-        )
-    config = built.config.model_copy(update={"warehouse": broken})
+    broken, config = _altered_copy(  # the two newest transactions: a night tests the raw window
+        built,
+        tmp_path,
+        "bad-columns.duckdb",
+        "update raw.transactions set transaction_type = 9, gas_used = -1 where transaction_hash in "
+        "(select transaction_hash from raw.transactions "
+        "order by block_number desc, transaction_index desc limit 2)",
+    )
     with pytest.raises(UserError) as caught:
         build(config, select="stg_raw__transactions", as_of=built.second.as_of, unit_tests=False)
     assert "test column_checks_stg_raw__transactions" in str(caught.value)
@@ -608,11 +610,12 @@ def test_a_table_an_upgrade_changed_names_the_command_that_rebuilds_it(built: Bu
     """An incremental table stored with other columns than its model now makes (an upgrade added one) stops
     the build with the command that fixes it; that command rebuilds the table alone (the tables that keep
     history by date, downstream, keep it), and the next build gives the rows a build from scratch gives."""
-    upgraded = tmp_path / "upgraded.duckdb"
-    shutil.copyfile(built.config.warehouse_path, upgraded)
-    with duckdb.connect(str(upgraded)) as con:  # as if the model had gained priced_mints in this version
-        con.execute("alter table intermediate.int_wallet_days_summarized drop column priced_mints")
-    config = built.config.model_copy(update={"warehouse": upgraded})
+    upgraded, config = _altered_copy(  # as if the model had gained priced_mints in this version
+        built,
+        tmp_path,
+        "upgraded.duckdb",
+        "alter table intermediate.int_wallet_days_summarized drop column priced_mints",
+    )
     with pytest.raises(UserError) as caught:
         build(config, as_of=built.second.as_of, unit_tests=False)
     message = str(caught.value)
@@ -647,14 +650,13 @@ def test_a_row_outside_its_transactions_block_is_an_orphan(built: Built, tmp_pat
     """The relationship tests from raw rows to their transaction match the block too, and read the parent
     only over the child rows' block range: a sale copied into the block before its transaction's is
     caught, and the narrowing shows in the SQL."""
-    broken = tmp_path / "sale-in-wrong-block.duckdb"
-    shutil.copyfile(built.config.warehouse_path, broken)
-    with duckdb.connect(str(broken)) as con:
-        con.execute(  # the newest sale (a nightly build tests the raw window), one block early
-            "insert into raw.nft_sales select * replace (block_number - 1 as block_number, "
-            "log_index + 100000 as log_index) from raw.nft_sales order by block_number desc limit 1"
-        )
-    config = built.config.model_copy(update={"warehouse": broken})
+    _, config = _altered_copy(  # the newest sale (a nightly build tests the raw window), one block early
+        built,
+        tmp_path,
+        "sale-in-wrong-block.duckdb",
+        "insert into raw.nft_sales select * replace (block_number - 1 as block_number, "
+        "log_index + 100000 as log_index) from raw.nft_sales order by block_number desc limit 1",
+    )
     with pytest.raises(UserError) as caught:
         build(config, select="stg_raw__nft_sales", as_of=built.second.as_of)
     assert "composite_relationships_stg_raw__nft_sales_chain_id__transaction_hash__block_number" in str(
