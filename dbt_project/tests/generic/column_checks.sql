@@ -18,11 +18,6 @@
     {%- endfor %}
     {%- for column, bounds in ranges.items() %}
         {%- set unknown = bounds.keys() | reject('in', ['min_value', 'max_value']) | list %}
-        {%- if unknown or not bounds %}
-            {{ exceptions.raise_compiler_error(
-                'column_checks: the range of ' ~ column ~ ' takes min_value and/or max_value, got '
-                ~ (unknown or 'nothing') ~ '; write e.g. ' ~ column ~ ': {min_value: 0}') }}
-        {%- endif %}
         {%- set outside = [] %}
         {%- set inside = [] %}
         {%- if bounds.get('min_value') is not none %}
@@ -32,6 +27,11 @@
         {%- if bounds.get('max_value') is not none %}
             {%- do outside.append(adapter.quote(column) ~ ' > ' ~ bounds['max_value']) %}
             {%- do inside.append('<= ' ~ bounds['max_value']) %}
+        {%- endif %}
+        {%- if unknown or not outside %}
+            {{ exceptions.raise_compiler_error(
+                'column_checks: the range of ' ~ column ~ ' takes min_value and/or max_value, got '
+                ~ (unknown or 'no bound') ~ '; write e.g. ' ~ column ~ ': {min_value: 0}') }}
         {%- endif %}
         {%- do checks.append((column, inside | join(' and '),
             'count(case when ' ~ outside | join(' or ') ~ ' then 1 end)')) %}
