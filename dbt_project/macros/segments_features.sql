@@ -359,8 +359,8 @@
 
     -- The tip percentile ranks the population's wallets only. Ranked apart on three narrow columns and
     -- joined back: the window's sort no longer carries every feature column (one night's
-    -- int_wallet_features_as_of: the window 1.9 s -> 0.4 s, 5.1 -> 4.2 CPU-s with the join), and every ML
-    -- snapshot cutoff saves the same.
+    -- int_wallet_features_as_of: the window 1.9 s -> 0.4 s, 5.1 -> 4.2 CPU-s with the join); every ML
+    -- snapshot cutoff runs the same query (not measured there).
     tip_ranks as (
 
         select
