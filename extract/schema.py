@@ -116,6 +116,16 @@ RAW_TABLES: dict[str, str] = {
         has_code          boolean not null,
         checked_at_block  bigint not null
     """,
+    # Stored blocks replaced or removed (a reorg's repair, a re-extracted range, an import): the incremental
+    # dbt models rebuild from the earliest such block they have not rebuilt yet (a log, never a key of data).
+    "rewrites": """
+        rewrite_id        bigint not null,
+        chain_id          bigint not null,
+        first_block       bigint not null,
+        first_timestamp   timestamp not null,
+        reason            varchar not null,
+        recorded_at       timestamp not null
+    """,
     # One row per chain: everything at or below last_block is extracted, gap-free.
     "extract_checkpoints": """
         chain_id          bigint not null,
@@ -132,6 +142,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     "token_transfers": ("chain_id", "block_number", "log_index", "batch_index"),
     "nft_sales": ("chain_id", "block_number", "log_index", "source"),
     "addresses": ("chain_id", "address"),
+    "rewrites": ("rewrite_id",),
     "extract_checkpoints": ("chain_id",),
 }
 

@@ -111,6 +111,7 @@ def begin_chunk(
     try:
         con.execute("begin transaction")
         try:
+            record_rewrite(con, chain_id, first, last, "re-extraction")
             for table in BLOCK_TABLES:
                 # Sales imported from other sources (e.g. a Dune trades table) are not ours to replace.
                 only_ours = " and source = 'rpc'" if table == "nft_sales" else ""
@@ -171,6 +172,28 @@ def _record_and_commit(
     con.execute("commit")
 
 
+def record_rewrite(
+    con: duckdb.DuckDBPyConnection, chain_id: int, first: int, last: int | None, reason: str
+) -> None:
+    """Log, inside the caller's transaction, that the stored blocks first..last (None: and above) are about
+    to be replaced or removed, if any are stored: the earliest of them tells the incremental dbt models
+    which day to rebuild from (dbt_project/macros/incremental_window.sql). Nothing when none is stored (a
+    new range, or a chunk a crash left uncommitted)."""
+    con.execute(
+        "insert into raw.rewrites "
+        "select coalesce((select max(rewrite_id) from raw.rewrites), 0) + 1, $chain_id, min(block_number), "
+        "min(timestamp), $reason, $now from raw.blocks where chain_id = $chain_id and block_number >= $first "
+        "and block_number <= $last having count(*) > 0",
+        {
+            "chain_id": chain_id,
+            "first": first,
+            "last": last if last is not None else 2**63 - 1,
+            "reason": reason,
+            "now": datetime.now(UTC).replace(tzinfo=None),
+        },
+    )
+
+
 def set_checkpoint(con: duckdb.DuckDBPyConnection, chain_id: int, last_block: int, last_hash: str) -> None:
     con.execute("delete from raw.extract_checkpoints where chain_id = ?", [chain_id])
     con.execute(
@@ -190,6 +213,7 @@ def delete_above(con: duckdb.DuckDBPyConnection, chain_id: int, block_number: in
     """Drop everything above `block_number` (a reorg's fork point) and move the checkpoint there."""
     con.execute("begin transaction")
     try:
+        record_rewrite(con, chain_id, block_number + 1, None, "reorg")
         for table in BLOCK_TABLES:
             con.execute(
                 f"delete from raw.{table} where chain_id = ? and block_number > ?", [chain_id, block_number]

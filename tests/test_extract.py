@@ -87,11 +87,21 @@ def warehouse_facts(db: Path) -> dict[str, int]:
         }
 
 
+def rewrites(db: Path) -> list[tuple]:
+    """(reason, first_block, first_timestamp) of every logged rewrite, in order."""
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(
+            "select reason, first_block, first_timestamp from raw.rewrites order by rewrite_id"
+        ).fetchall()
+
+
 def checksum(db: Path) -> dict[str, tuple]:
     """Row count and an order-independent hash of every raw table's rows (checkpoint times excluded)."""
     with duckdb.connect(str(db), read_only=True) as con:
         out = {}
         for table in RAW_TABLES:
+            if table == "rewrites":  # a log of what runs replaced: a rerun adds to it (tested on its own)
+                continue
             # When a run happened (updated_at) or at which chunk an address was first checked differs
             # between runs by design; everything else must be identical.
             excluded = {"extract_checkpoints": "updated_at", "addresses": "checked_at_block"}.get(table)
@@ -157,8 +167,15 @@ def test_rerun_and_reextract_are_idempotent(tiny, tmp_path: Path) -> None:  # no
     first = checksum(db)
     again = run_extract(node.url, db)
     assert again.blocks == 0 and checksum(db) == first
+    assert rewrites(db) == []  # new blocks replace nothing stored
     run_extract(node.url, db, from_block=100, to_block=250)
     assert checksum(db) == first
+    with duckdb.connect(str(db), read_only=True) as con:
+        block_100 = con.execute("select timestamp from raw.blocks where block_number = 100").fetchall()[0][0]
+    logged = rewrites(db)
+    assert {reason for reason, _, _ in logged} == {"re-extraction"}
+    assert min(logged, key=lambda row: row[1])[1:] == (100, block_100)
+    assert max(first for _, first, _ in logged) <= 250
     run_extract(node.url, tmp_path / "fresh.duckdb", to_block=50)
     with pytest.raises(UserError, match="gap"):
         run_extract(node.url, tmp_path / "fresh.duckdb", from_block=60)
@@ -200,6 +217,8 @@ def test_reorg_is_detected_and_repaired(start_devnet, tmp_path: Path) -> None:  
     hashes = rpc.batch([("eth_getBlockByNumber", [hex(n), False]) for n in range(head - 10, head + 5)])
     assert all(stored[int(b["number"], 16)] == b["hash"] for b in hashes)
     assert orphans == [(0,)]
+    # The repair logged the first block it removed: the dbt models rebuild from its day.
+    assert [(reason, first) for reason, first, _ in rewrites(db)] == [("reorg", result.reorged_from + 1)]
 
 
 def test_kill_9_mid_run_then_resume_gives_a_clean_warehouse(tiny, tmp_path: Path) -> None:  # noqa: ANN001
@@ -227,6 +246,7 @@ def test_kill_9_mid_run_then_resume_gives_a_clean_warehouse(tiny, tmp_path: Path
     finished = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
     assert finished.returncode == 0, finished.stderr
     assert checksum(tmp_path / "crash.duckdb") == checksum(clean)
+    assert rewrites(tmp_path / "crash.duckdb") == []  # a killed chunk left nothing stored to replace
 
 
 def test_extraction_through_a_faulty_proxy_equals_a_clean_run(tiny, tmp_path: Path, caplog) -> None:  # noqa: ANN001

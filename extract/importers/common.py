@@ -625,6 +625,7 @@ def write_plan(con: duckdb.DuckDBPyConnection, chain_id: int, plan: ImportPlan) 
                     f"insert into raw.{name} select $chain_id, {casts} from {views[name]}",
                     {"chain_id": chain_id},
                 )
+            _record_import(con, chain_id, plan)
             con.execute("commit")
         except BaseException:
             con.execute("rollback")
@@ -633,6 +634,27 @@ def write_plan(con: duckdb.DuckDBPyConnection, chain_id: int, plan: ImportPlan) 
         for view in views.values():
             con.unregister(view)
     return {name: table.num_rows for name, table in tables.items()}
+
+
+def _record_import(con: duckdb.DuckDBPyConnection, chain_id: int, plan: ImportPlan) -> None:
+    """Log the earliest block the import replaced or added in raw.rewrites, so that the next incremental
+    dbt build rebuilds the models from its day on, however old (dbt_project/macros/incremental_window.sql)."""
+    parts = []
+    for name, (spans, _) in plan.replace.items():
+        time_column = "timestamp" if name == "blocks" else "block_timestamp"
+        for first, last in spans:
+            parts.append(
+                f"select block_number, {time_column} as block_time from raw.{name} "
+                f"where chain_id = $chain_id and block_number between {int(first)} and {int(last)}"
+            )
+    if not parts:
+        return
+    con.execute(
+        "insert into raw.rewrites "
+        "select coalesce((select max(rewrite_id) from raw.rewrites), 0) + 1, $chain_id, min(block_number), "
+        f"min(block_time), 'import', $now from ({' union all '.join(parts)}) having count(*) > 0",
+        {"chain_id": chain_id, "now": datetime.now(UTC).replace(tzinfo=None)},
+    )
 
 
 def block_range(rows: Iterable[dict[str, Any]]) -> tuple[int, int] | None:
