@@ -288,16 +288,18 @@ def _import(config: Config, args: argparse.Namespace) -> None:
     try:
         result = import_files(con, chain.chain_id, list(args.paths), args.kind)
         built_through = _models_built_through(con)
+        first_day = con.execute(
+            "select cast(first_timestamp as date) from raw.rewrites order by rewrite_id desc limit 1"
+        ).fetchall()
     finally:
         con.close()
     written = ", ".join(f"{table} {rows:,}" for table, rows in result.tables.items())
     print(f"imported {args.kind} into chain {name} (id {chain.chain_id}): {written}")
-    if built_through is not None:
-        # Incremental builds recompute only their recent days: older imported rows would never arrive.
+    if built_through is not None and first_day and first_day[0][0] <= built_through:
+        # raw.rewrites holds the import's first block: incremental builds rebuild from its day.
         print(
-            f"the models were built through {built_through}; a plain `chainseg build` recomputes only the "
-            "last days, so run `chainseg build --full-refresh` to bring imported rows of older days into the "
-            "marts"
+            f"the models were built through {built_through}; the next `chainseg build` rebuilds them from "
+            f"{first_day[0][0]}, the first day these files reach"
         )
 
 

@@ -333,6 +333,48 @@ def test_a_night_recomputes_an_ml_cutoff_only_if_its_days_changed(built: Built, 
     assert _rows(refreshed, snapshots) == incremental
 
 
+def test_a_rewrite_older_than_the_lookback_is_rebuilt_by_the_next_whole_build(
+    built: Built, tmp_path: Path
+) -> None:
+    """A re-extraction, a reorg or an import logs the earliest stored block it replaced (raw.rewrites):
+    the next build rebuilds every incremental model from that block's day, however far behind the
+    lookback, and gives what a full refresh gives; a whole build then marks the rewrite rebuilt, a
+    --select build does not."""
+    as_of = built.second.as_of
+    db = built.config.warehouse_path
+    tx = "(select min_by(transaction_hash, block_number) from raw.transactions where gas_used > 0)"
+    (day, sender, gas_used) = _rows(
+        db,
+        "select cast(block_timestamp as date), from_address, gas_used from raw.transactions "
+        f"where transaction_hash = {tx}",
+    )[0]
+    assert day < as_of - timedelta(days=3)
+    # what a re-extraction of the chain's first transaction at another gas price writes
+    changed = (
+        "update raw.transactions set effective_gas_price = effective_gas_price + 1 "
+        f"where transaction_hash = {tx}"
+    )
+    logged = (
+        "insert into raw.rewrites select 1, 31337, block_number, block_timestamp, 're-extraction', now() "
+        f"from raw.transactions where transaction_hash = {tx}"
+    )
+    copy, config = _altered_copy(built, tmp_path, "rewritten.duckdb", changed, logged)
+    refreshed, refresh = _altered_copy(built, tmp_path, "rewritten-full.duckdb", changed)
+    build(config, select="+wallet_activity_daily", as_of=as_of, unit_tests=False)
+    assert _rows(copy, "select count(*) from dbt_meta.rewrites_rebuilt where rewrite_id = 1") == [(0,)]
+    build(config, as_of=as_of, unit_tests=False)
+    assert _rows(copy, "select max(rewrite_id) from dbt_meta.rewrites_rebuilt") == [(1,)]
+    build(refresh, as_of=as_of, full_refresh=True, unit_tests=False)  # all: the gas window's tables too
+    assert _incremental_tables(copy) == _incremental_tables(refreshed)
+    # the sender paid 1 wei more per gas on that day, which the lookback alone would have left as it was
+    gas = (
+        "select gas_paid_wei from marts.wallet_activity_daily "
+        f"where day = date '{day}' and wallet = '{sender}'"
+    )
+    (before,) = _rows(db, gas)[0]
+    assert _rows(copy, gas) == [(before + gas_used,)]
+
+
 def test_sums_kept_night_after_night_equal_a_full_refresh(
     built: Built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

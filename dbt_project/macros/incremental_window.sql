@@ -10,7 +10,9 @@
     window_start = the earlier of
       - as_of minus `lookback_days` (var, default 3): late-arriving and re-extracted days are rebuilt;
       - the newest day already stored: that day may have been only partly extracted at the last run, and
-        days between the last run and this one (a skipped night) are filled.
+        days between the last run and this one (a skipped night) are filled;
+      - the day of the earliest block a reorg, a re-extraction or an import replaced that no build has
+        rebuilt yet (macros/rewrites.sql), however old.
     An empty target gives None: rebuild everything. `relation` defaults to the model being built (this);
     the tests' raw window passes wallet_activity_daily (macros/tests_window.sql).
 
@@ -31,6 +33,10 @@
         {%- set newest = modules.datetime.date.fromisoformat((newest | string)[:10]) -%}
         {%- if newest < start -%}
             {%- set start = newest -%}
+        {%- endif -%}
+        {%- set rewritten = rewrites_pending_start() -%}
+        {%- if rewritten is not none and modules.datetime.date.fromisoformat(rewritten) < start -%}
+            {%- set start = modules.datetime.date.fromisoformat(rewritten) -%}
         {%- endif -%}
     {%- endif -%}
     {{- return(start.isoformat()) -}}

@@ -57,8 +57,9 @@
 
 {#-
     Of the stored cutoffs, those to drop: no longer wanted, or later than the first day that may have
-    changed since they were computed, the earlier of as_of - lookback_days and the last day the newest
-    stored cutoff included (the same window the day-grained tables rebuild, macros/incremental_window.sql).
+    changed since they were computed, the earliest of as_of - lookback_days, the last day the newest
+    stored cutoff included and the day of a rewrite not rebuilt yet (the same window the day-grained
+    tables rebuild, macros/incremental_window.sql).
 -#}
 {% macro ml_snapshot_cutoffs_stale(stored) -%}
     {%- if not stored -%}
@@ -69,6 +70,10 @@
         - datetime.timedelta(days=var('lookback_days', 3) | int) -%}
     {%- set newest_included = datetime.date.fromisoformat(stored | max) - datetime.timedelta(days=1) -%}
     {%- set first_changed = [first_changed, newest_included] | min -%}
+    {%- set rewritten = rewrites_pending_start() -%}
+    {%- if rewritten is not none -%}
+        {%- set first_changed = [first_changed, datetime.date.fromisoformat(rewritten)] | min -%}
+    {%- endif -%}
     {%- set wanted = ml_snapshot_cutoffs() -%}
     {%- set stale = [] -%}
     {%- for cutoff in stored -%}

@@ -17,12 +17,12 @@
 
     Sources and views over them (staging, and the intermediate views) have no window of their own: a view
     recomputes its rows on every read. Those that name a time column in their meta
-    (`tests_window_column`) are narrowed to the night's raw window instead: rows at or after the earlier
-    of as_of - lookback_days and the newest day of wallet_activity_daily (the mart every night builds from
-    raw), the same first day the incremental models rebuild from. The rows before it were in the raw
-    tables, and tested, when earlier nights ran; extraction only replaces blocks above a reorg's fork point,
-    which lies within the lookback. Data imported for older days is not re-tested this way: `chainseg
-    import` says to run a full refresh, which tests everything. Keys of these relations contain the block
+    (`tests_window_column`) are narrowed to the night's raw window instead: rows at or after the earliest
+    of as_of - lookback_days, the newest day of wallet_activity_daily (the mart every night builds from
+    raw) and the day of a rewrite not rebuilt yet, the same first day the incremental models rebuild from
+    (incremental_window_start). The rows before it were in the raw tables, and tested, when earlier nights
+    ran: every writer that replaces stored blocks (a reorg's repair, a re-extraction, an import) logs the
+    earliest of them in raw.rewrites (macros/rewrites.sql). Keys of these relations contain the block
     (or a transaction hash, unique on a chain), so a key unique within the window is unique in the table.
 
     `--vars '{test_whole_tables: true}'` tests every table whole on an incremental run too.
@@ -58,6 +58,9 @@
         as_of date,
         settled_before date
     )
+    {%- if execute -%}
+        {%- do run_query(rewrites_create_rebuilt()) -%}
+    {%- endif -%}
     {%- set raw_start = tests_raw_window_start() if execute else none %}
     {%- if raw_start is not none %};
     insert into {{ log }} values (
