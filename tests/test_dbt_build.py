@@ -23,6 +23,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+import yaml
 from eth_utils import keccak
 
 from chainseg.config import ChainConfig, Config, ExtractConfig
@@ -43,6 +44,10 @@ MEASURES = (
 )  # fmt: skip
 INDEX = {name: i for i, name in enumerate(MEASURES)}
 ACTOR = "0x00000000000000000000000000000000c0ffee01"
+# the nightly margin of days rebuilt before as_of (the newest built day is as_of here, so it is the window)
+LOOKBACK_DAYS = yaml.safe_load((Path(__file__).parents[1] / "dbt_project.yml").read_text())["vars"][
+    "lookback_days"
+]
 
 
 @dataclass(frozen=True)
@@ -199,9 +204,9 @@ def test_build_runs_every_model_and_test(built: Built) -> None:
     assert all(
         r["status"] in ("success", "pass") for r in results if not r["unique_id"].startswith("exposure.")
     )
-    # The second run was incremental: it rebuilt from the earlier of (as_of - 3 days) and the newest day
-    # the first run stored, not the whole history.
-    start = min(built.second.as_of - timedelta(days=3), built.first.as_of)
+    # The second run was incremental: it rebuilt from the earlier of (as_of - lookback_days) and the newest
+    # day the first run stored, not the whole history.
+    start = min(built.second.as_of - timedelta(days=LOOKBACK_DAYS), built.first.as_of)
     assert f"block_timestamp >= cast('{start.isoformat()} 00:00:00'" in built.second_sql
 
 
@@ -302,7 +307,7 @@ def test_a_night_recomputes_an_ml_cutoff_only_if_its_days_changed(built: Built, 
     # the newest cutoff (Mondays on the default calendar) and its last day, which this night rebuilds
     cutoff_day = as_of + timedelta(days=1) - timedelta(days=(as_of + timedelta(days=1)).weekday())
     changed_day = cutoff_day - timedelta(days=1)
-    assert changed_day >= as_of - timedelta(days=3)
+    assert changed_day <= as_of
     cutoff = f"cast('{cutoff_day.isoformat()}' as date)"
 
     def cutoffs_written() -> str:
@@ -315,12 +320,19 @@ def test_a_night_recomputes_an_ml_cutoff_only_if_its_days_changed(built: Built, 
 
     build(config, select=INCREMENTAL_MODELS, as_of=as_of)
     assert cutoff not in cutoffs_written()  # its days were rebuilt with the same rows: kept
-    with duckdb.connect(str(copy)) as con:
+    with duckdb.connect(str(copy)) as con:  # what a re-extraction of that transaction writes
+        tx = (
+            "(select min(transaction_hash) from raw.transactions"
+            f" where cast(block_timestamp as date) = date '{changed_day}')"
+        )
         con.execute(
-            "update raw.transactions set effective_gas_price = effective_gas_price + 1"
-            " where transaction_hash = (select min(transaction_hash) from raw.transactions"
-            " where cast(block_timestamp as date) = ?)",
-            [changed_day],
+            "update raw.transactions set effective_gas_price = effective_gas_price + 1 "
+            f"where transaction_hash = {tx}"
+        )
+        con.execute(
+            "insert into raw.rewrites select (select coalesce(max(rewrite_id), 0) + 1 from raw.rewrites), "
+            "chain_id, block_number, block_timestamp, 're-extraction', now() from raw.transactions "
+            f"where transaction_hash = {tx}"
         )
     build(config, select=INCREMENTAL_MODELS, as_of=as_of)
     assert cutoff in cutoffs_written()
@@ -463,7 +475,7 @@ def test_nightly_tests_look_at_the_rewritten_days_only(built: Built, tmp_path: P
     with duckdb.connect(str(copy)) as con:
         con.execute("drop schema dbt_meta cascade")  # as in a warehouse built before the window log existed
         (oldest,) = con.execute("select min(day) from intermediate.int_wallet_days_summarized").fetchall()[0]
-        assert oldest < built.second.as_of - timedelta(days=3)  # outside the nightly window
+        assert oldest < built.second.as_of - timedelta(days=LOOKBACK_DAYS)  # outside the nightly window
         con.execute(
             "insert into intermediate.int_wallet_days_summarized"
             " select * from intermediate.int_wallet_days_summarized where day = ? limit 1",
@@ -472,7 +484,7 @@ def test_nightly_tests_look_at_the_rewritten_days_only(built: Built, tmp_path: P
     config = built.config.model_copy(update={"warehouse": copy})
     days = "int_wallet_days_summarized wallet_activity_daily"
     build(config, select=days, as_of=built.second.as_of)  # passes: day not rewritten
-    window = (built.second.as_of - timedelta(days=3)).isoformat()
+    window = (built.second.as_of - timedelta(days=LOOKBACK_DAYS)).isoformat()
     # the table's tests read the days it rewrote; the mart, a view of it, the same days of raw
     assert f"day >= cast('{window}' as date)" in _unique_test_sql(config, "int_wallet_days_summarized")
     assert f"\"day\" >= cast('{window} 00:00:00'" in _unique_test_sql(config, "wallet_activity_daily")
@@ -517,7 +529,7 @@ def test_nightly_source_tests_look_at_the_raw_window_only(built: Built, tmp_path
         "insert into raw.blocks select * from raw.blocks order by block_number limit 1",
     )
     build(config, select="source:raw.blocks", as_of=built.second.as_of)  # passes: the block is old
-    window = (built.second.as_of - timedelta(days=3)).isoformat()
+    window = (built.second.as_of - timedelta(days=LOOKBACK_DAYS)).isoformat()
     sql = _test_sql(config, "test.chainseg.source_unique_combination_of_columns_raw_blocks_")
     assert f"\"timestamp\" >= cast('{window} 00:00:00' as timestamp)" in sql
     for whole in ({"test_whole_tables": True}, {"full_refresh": True}):

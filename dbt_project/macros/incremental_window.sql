@@ -7,8 +7,8 @@
     keys that come back, is what removes a (wallet, day) whose activity vanished in a reorg or a
     re-extraction. Both run in the same transaction as the insert.
 
-    window_start = the earlier of
-      - as_of minus `lookback_days` (var, default 3): late-arriving and re-extracted days are rebuilt;
+    window_start = the earliest of
+      - as_of minus `lookback_days` (var, default 3): a margin for rows written into raw by other means;
       - the newest day already stored: that day may have been only partly extracted at the last run, and
         days between the last run and this one (a skipped night) are filled;
       - the day of the earliest block a reorg, a re-extraction or an import replaced that no build has
