@@ -179,18 +179,24 @@ def record_rewrite(
     to be replaced or removed, if any are stored: the earliest of them tells the incremental dbt models
     which day to rebuild from (dbt_project/macros/incremental_window.sql). Nothing when none is stored (a
     new range, or a chunk a crash left uncommitted)."""
+    top = last if last is not None else 2**63 - 1
+    log_rewrite(
+        con,
+        chain_id,
+        reason,
+        "select block_number, timestamp as block_time from raw.blocks "
+        f"where chain_id = $chain_id and block_number between {int(first)} and {int(top)}",
+    )
+
+
+def log_rewrite(con: duckdb.DuckDBPyConnection, chain_id: int, reason: str, blocks: str) -> None:
+    """One raw.rewrites row for the earliest of `blocks` (a query of block_number, block_time that may use
+    $chain_id), or none when it finds no row."""
     con.execute(
         "insert into raw.rewrites "
         "select coalesce((select max(rewrite_id) from raw.rewrites), 0) + 1, $chain_id, min(block_number), "
-        "min(timestamp), $reason, $now from raw.blocks where chain_id = $chain_id and block_number >= $first "
-        "and block_number <= $last having count(*) > 0",
-        {
-            "chain_id": chain_id,
-            "first": first,
-            "last": last if last is not None else 2**63 - 1,
-            "reason": reason,
-            "now": datetime.now(UTC).replace(tzinfo=None),
-        },
+        f"min(block_time), $reason, $now from ({blocks}) having count(*) > 0",
+        {"chain_id": chain_id, "reason": reason, "now": datetime.now(UTC).replace(tzinfo=None)},
     )
 
 

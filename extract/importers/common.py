@@ -26,6 +26,7 @@ import pyarrow.parquet as pq
 from chainseg.errors import UserError
 from extract.decode import LogFields, decode_sales, decode_token_transfers
 from extract.schema import RAW_TABLES
+from extract.warehouse import log_rewrite
 
 INT32_MAX = 2**31 - 1
 INT64_MAX = 2**63 - 1
@@ -647,14 +648,8 @@ def _record_import(con: duckdb.DuckDBPyConnection, chain_id: int, plan: ImportPl
                 f"select block_number, {time_column} as block_time from raw.{name} "
                 f"where chain_id = $chain_id and block_number between {int(first)} and {int(last)}"
             )
-    if not parts:
-        return
-    con.execute(
-        "insert into raw.rewrites "
-        "select coalesce((select max(rewrite_id) from raw.rewrites), 0) + 1, $chain_id, min(block_number), "
-        f"min(block_time), 'import', $now from ({' union all '.join(parts)}) having count(*) > 0",
-        {"chain_id": chain_id, "now": datetime.now(UTC).replace(tzinfo=None)},
-    )
+    if parts:
+        log_rewrite(con, chain_id, "import", " union all ".join(parts))
 
 
 def block_range(rows: Iterable[dict[str, Any]]) -> tuple[int, int] | None:
