@@ -208,6 +208,9 @@ def _run(config: Config, args: argparse.Namespace) -> None:
     # Prefect keeps its run history under the project's state folder unless the user points it elsewhere.
     os.environ.setdefault("PREFECT_HOME", str(config.state_path / "prefect"))
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")  # no phoning home from a batch job
+    # Prefect gives its ephemeral API server 20 s to start (imports, database migrations); on a busy
+    # 2-core machine that start took longer and the run failed before any work.
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
     from flows.nightly import nightly
 
     results = nightly(config, [name])
