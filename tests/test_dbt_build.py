@@ -362,7 +362,7 @@ def test_a_rewrite_older_than_the_lookback_is_rebuilt_by_the_next_whole_build(
         "select cast(block_timestamp as date), from_address, gas_used from raw.transactions "
         f"where transaction_hash = {tx}",
     )[0]
-    assert day < as_of - timedelta(days=3)
+    assert day < as_of - timedelta(days=LOOKBACK_DAYS)
     # what a re-extraction of the chain's first transaction at another gas price writes
     changed = (
         "update raw.transactions set effective_gas_price = effective_gas_price + 1 "
