@@ -62,7 +62,8 @@ class Built:
     config: Config
     seeded: SeedResult
     extras: Extras
-    first: BuildResult  # built on the first part of the chain
+    first: BuildResult  # built on the first part of the chain, with every unit test
+    first_results: list[dict]  # its run_results.json's results
     second: BuildResult  # then incrementally on all of it
     second_sql: str  # the mart's SQL as compiled for the second, incremental run
 
@@ -184,11 +185,14 @@ def built(start_devnet, tmp_path_factory: pytest.TempPathFactory) -> Built:  # n
     head = int(JsonRpc(node.url).call("eth_blockNumber"), 16)
     # The nightly path: a first part of the chain (cut inside a day), built; then the rest, built again.
     _extract(node.url, config.warehouse_path, to_block=head * 4 // 5)
+    # The project's unit tests check SQL on hand-written rows, whatever the warehouse: this build runs every
+    # one of them, and the suite's other builds leave them out.
     first = build(config)
+    first_results = json.loads((dbt_paths(config)[0] / "run_results.json").read_text())["results"]
     _extract(node.url, config.warehouse_path)
-    second = build(config)
+    second = build(config, unit_tests=False)
     compiled = next(dbt_paths(config)[0].glob("compiled/**/intermediate/int_wallet_days_summarized.sql"))
-    return Built(config, seeded, extras, first, second, compiled.read_text())
+    return Built(config, seeded, extras, first, first_results, second, compiled.read_text())
 
 
 def test_build_runs_every_model_and_test(built: Built) -> None:
@@ -199,11 +203,16 @@ def test_build_runs_every_model_and_test(built: Built) -> None:
     assert built.first.as_of < built.second.as_of
     target, _ = dbt_paths(built.config)
     results = json.loads((target / "run_results.json").read_text())["results"]
+    manifest = json.loads((target / "manifest.json").read_text())
+    for ran in (built.first_results, results):
+        assert all(
+            r["status"] in ("success", "pass") for r in ran if not r["unique_id"].startswith("exposure.")
+        )
     kinds = {r["unique_id"].split(".")[0] for r in results}
-    assert {"model", "test", "unit_test", "exposure"} <= kinds
-    assert all(
-        r["status"] in ("success", "pass") for r in results if not r["unique_id"].startswith("exposure.")
-    )
+    assert {"model", "test", "exposure"} <= kinds and "unit_test" not in kinds
+    # every unit test of the project ran in the first build (and passed, above)
+    unit_tests = {r["unique_id"] for r in built.first_results if r["unique_id"].startswith("unit_test.")}
+    assert unit_tests == set(manifest["unit_tests"]) and len(unit_tests) > 30
     # The second run was incremental: it rebuilt from the earlier of (as_of - lookback_days) and the newest
     # day the first run stored, not the whole history.
     start = min(built.second.as_of - timedelta(days=LOOKBACK_DAYS), built.first.as_of)
@@ -292,9 +301,9 @@ def test_full_refresh_equals_incremental_and_reruns_agree(built: Built, tmp_path
     incremental = _incremental_tables(built.config.warehouse_path)
     assert len(incremental[0]) == 1 and all(len(rows) > 100 for rows in incremental[1:])
     copy, full = _altered_copy(built, tmp_path, "full-refresh.duckdb")
-    build(full, select=INCREMENTAL_MODELS, full_refresh=True, as_of=built.second.as_of)
+    build(full, select=INCREMENTAL_MODELS, full_refresh=True, as_of=built.second.as_of, unit_tests=False)
     assert _incremental_tables(copy) == incremental
-    build(built.config, select=INCREMENTAL_MODELS, as_of=built.second.as_of)
+    build(built.config, select=INCREMENTAL_MODELS, as_of=built.second.as_of, unit_tests=False)
     assert _incremental_tables(built.config.warehouse_path) == incremental
 
 
@@ -318,7 +327,7 @@ def test_a_night_recomputes_an_ml_cutoff_only_if_its_days_changed(built: Built, 
         )[0]
         return rewritten
 
-    build(config, select=INCREMENTAL_MODELS, as_of=as_of)
+    build(config, select=INCREMENTAL_MODELS, as_of=as_of, unit_tests=False)
     assert cutoff not in cutoffs_written()  # its days were rebuilt with the same rows: kept
     with duckdb.connect(str(copy)) as con:  # what a re-extraction of that transaction writes
         tx = (
@@ -334,7 +343,7 @@ def test_a_night_recomputes_an_ml_cutoff_only_if_its_days_changed(built: Built, 
             "chain_id, block_number, block_timestamp, 're-extraction', now() from raw.transactions "
             f"where transaction_hash = {tx}"
         )
-    build(config, select=INCREMENTAL_MODELS, as_of=as_of)
+    build(config, select=INCREMENTAL_MODELS, as_of=as_of, unit_tests=False)
     assert cutoff in cutoffs_written()
     # a --select build leaves the rewrite pending: the next builds rebuild from its day too
     assert _rows(copy, "select count(*) from dbt_meta.rewrites_rebuilt where rewrite_id > 0") == [(0,)]
@@ -343,7 +352,7 @@ def test_a_night_recomputes_an_ml_cutoff_only_if_its_days_changed(built: Built, 
     refreshed = tmp_path / "ml-cutoffs-full.duckdb"
     shutil.copyfile(copy, refreshed)
     refresh = config.model_copy(update={"warehouse": refreshed})
-    build(refresh, select=INCREMENTAL_MODELS, as_of=as_of, full_refresh=True)
+    build(refresh, select=INCREMENTAL_MODELS, as_of=as_of, full_refresh=True, unit_tests=False)
     assert _rows(refreshed, snapshots) == incremental
 
 
@@ -440,6 +449,7 @@ def test_incremental_run_drops_activity_that_vanished(built: Built, tmp_path: Pa
     # indirect selection), and the actor has no wallet-day left
     build(
         changed,
+        unit_tests=False,
         select="int_wallet_token_movements int_wallet_days_summarized wallet_activity_daily wallet_rfv",
         as_of=built.second.as_of,
     )
@@ -483,21 +493,21 @@ def test_nightly_tests_look_at_the_rewritten_days_only(built: Built, tmp_path: P
         )
     config = built.config.model_copy(update={"warehouse": copy})
     days = "int_wallet_days_summarized wallet_activity_daily"
-    build(config, select=days, as_of=built.second.as_of)  # passes: day not rewritten
+    build(config, select=days, as_of=built.second.as_of, unit_tests=False)  # passes: day not rewritten
     window = (built.second.as_of - timedelta(days=LOOKBACK_DAYS)).isoformat()
     # the table's tests read the days it rewrote; the mart, a view of it, the same days of raw
     assert f"day >= cast('{window}' as date)" in _unique_test_sql(config, "int_wallet_days_summarized")
     assert f"\"day\" >= cast('{window} 00:00:00'" in _unique_test_sql(config, "wallet_activity_daily")
     with pytest.raises(UserError) as caught:
-        build(config, select=days, as_of=built.second.as_of, test_whole_tables=True)
+        build(config, select=days, as_of=built.second.as_of, test_whole_tables=True, unit_tests=False)
     assert "unique_combination_of_columns_int_wallet_days_summarized" in str(caught.value)
     # A full refresh rebuilds and tests everything: the planted row is gone and nothing is filtered.
-    build(config, select=days, as_of=built.second.as_of, full_refresh=True)
+    build(config, select=days, as_of=built.second.as_of, full_refresh=True, unit_tests=False)
     assert _mart(copy) == _mart(built.config.warehouse_path)
     assert "dbt_subquery" not in _unique_test_sql(config, "int_wallet_days_summarized")
     assert "dbt_subquery" not in _unique_test_sql(config, "wallet_activity_daily")
     # token_holding_periods is incremental by token: its reconciliation tests take the tokens it recomputed.
-    build(config, select="token_holding_periods", as_of=built.second.as_of)
+    build(config, select="token_holding_periods", as_of=built.second.as_of, unit_tests=False)
     assert "changed_tokens" in _test_sql(config, "test.chainseg.assert_holdings_match_token_balances")
     # its generic tests read those tokens' rows and the open positions it re-aged; those reading no as_of
     # column (the key, the links to movements: meta tests_rows: written) read the recomputed tokens only
@@ -513,7 +523,9 @@ def test_nightly_tests_look_at_the_rewritten_days_only(built: Built, tmp_path: P
             "select count(distinct (contract_address, token_id)) from marts.token_holding_periods"
         ).fetchall()[0]
     assert 0 < changed < tokens
-    build(config, select="token_holding_periods", as_of=built.second.as_of, full_refresh=True)
+    build(
+        config, select="token_holding_periods", as_of=built.second.as_of, full_refresh=True, unit_tests=False
+    )
     assert "changed_tokens" not in _test_sql(config, "test.chainseg.assert_holdings_match_token_balances")
     assert "dbt_subquery" not in _unique_test_sql(config, "token_holding_periods")
 
@@ -528,13 +540,15 @@ def test_nightly_source_tests_look_at_the_raw_window_only(built: Built, tmp_path
         "old-duplicate-block.duckdb",
         "insert into raw.blocks select * from raw.blocks order by block_number limit 1",
     )
-    build(config, select="source:raw.blocks", as_of=built.second.as_of)  # passes: the block is old
+    build(
+        config, select="source:raw.blocks", as_of=built.second.as_of, unit_tests=False
+    )  # passes: the block is old
     window = (built.second.as_of - timedelta(days=LOOKBACK_DAYS)).isoformat()
     sql = _test_sql(config, "test.chainseg.source_unique_combination_of_columns_raw_blocks_")
     assert f"\"timestamp\" >= cast('{window} 00:00:00' as timestamp)" in sql
     for whole in ({"test_whole_tables": True}, {"full_refresh": True}):
         with pytest.raises(UserError) as caught:
-            build(config, select="source:raw.blocks", as_of=built.second.as_of, **whole)
+            build(config, select="source:raw.blocks", as_of=built.second.as_of, **whole, unit_tests=False)
         assert "source_unique_combination_of_columns_raw_blocks" in str(caught.value)
 
 
@@ -629,7 +643,7 @@ def test_a_failing_test_names_itself(built: Built, tmp_path: Path) -> None:
         "insert into raw.blocks select * from raw.blocks order by block_number desc limit 1",
     )
     with pytest.raises(UserError) as caught:
-        build(config, select="source:raw.blocks")
+        build(config, select="source:raw.blocks", unit_tests=False)
     message = str(caught.value)
     assert message.startswith("dbt build failed: 1 of ")
     assert "test source_unique_combination_of_columns_raw_blocks_chain_id__block_number" in message
@@ -712,7 +726,7 @@ def test_a_row_outside_its_transactions_block_is_an_orphan(built: Built, tmp_pat
         "log_index + 100000 as log_index) from raw.nft_sales order by block_number desc limit 1",
     )
     with pytest.raises(UserError) as caught:
-        build(config, select="stg_raw__nft_sales", as_of=built.second.as_of)
+        build(config, select="stg_raw__nft_sales", as_of=built.second.as_of, unit_tests=False)
     assert "composite_relationships_stg_raw__nft_sales_chain_id__transaction_hash__block_number" in str(
         caught.value
     )

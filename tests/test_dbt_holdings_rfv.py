@@ -1,7 +1,8 @@
 """wallet_rfv, token_holding_periods and wallet_holding_summary on a real warehouse: the demo chain (seeded
 once per session, shared with test_simulator), extracted in two steps and built the nightly way.
 
-- build() passes: the holdings/RFV models, everything upstream, their data tests and unit tests;
+- build() passes: the holdings/RFV models, everything upstream and their data tests (their unit tests, which
+  test_dbt_build.py runs, exist);
 - the nightly path (build, extract the rest, build incrementally) and a full refresh give identical rows;
 - wallet_rfv's buys, spend, sells and proceeds (in total and per window) and its lifetimes columns equal
   the same numbers computed here from raw.nft_sales; its wallets are those of wallet_activity_daily;
@@ -76,9 +77,10 @@ def _table(db: Path, name: str) -> list[tuple]:
 
 
 def _build(config: Config, select: str, **options: object) -> BuildResult:
+    # unit tests: test_dbt_build.py runs every one of them once
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("DBT_INDIRECT_SELECTION", "cautious")
-        return build(config, select=select, **options)
+        return build(config, select=select, unit_tests=False, **options)
 
 
 @pytest.fixture(scope="module")
@@ -98,6 +100,9 @@ def built(demo_chain, tmp_path_factory: pytest.TempPathFactory) -> Built:  # noq
 def test_build_runs_the_marts_and_their_tests(built: Built) -> None:
     assert built.first.as_of < built.second.as_of and not built.second.warnings
     names = {name for _, _, name in _results(built)}
+    target, _ = dbt_paths(built.config)
+    manifest = json.loads((target / "manifest.json").read_text())
+    unit_tests = {unique_id.split(".")[-1] for unique_id in manifest["unit_tests"]}  # run in test_dbt_build
     for unit_test in (
         "wallet_rfv_windows_at_their_edges",
         "wallet_rfv_lifetimes_columns",
@@ -109,13 +114,11 @@ def test_build_runs_the_marts_and_their_tests(built: Built) -> None:
         "int_holding_events_unioned_observed_and_trades_only",
         "int_wallet_days_summarized_by_hand",
     ):
-        assert unit_test in names
+        assert unit_test in unit_tests
     assert {"assert_holdings_lots_and_sales_add_up", "assert_holdings_match_token_balances"} <= names
     for table in INCREMENTAL:
         assert len(_table(built.db, table)) > 500, table
     # every mart column is described
-    target, _ = dbt_paths(built.config)
-    manifest = json.loads((target / "manifest.json").read_text())
     for mart in MARTS:
         columns = {name for (name,) in _rows(built.db, f"select column_name from (describe marts.{mart})")}
         node = manifest["nodes"][f"model.chainseg.{mart}"]

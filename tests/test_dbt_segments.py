@@ -2,7 +2,8 @@
 tests that read it), extracted whole and built with the example rule cohorts of the repository's
 chainseg.yml.
 
-- build() passes: every model, data test and unit test of the project;
+- build() passes: every model and data test of the project (its unit tests, which test_dbt_build.py runs,
+  exist);
 - wallet_gas_sensitivity: per the simulator's answer key (evaluation only), bargain hunters come out
   'sensitive' and snipers 'insensitive', and nobody else does;
 - wallet_abc_class / abc_cuts: the tiers equal a ranking computed here from raw.nft_sales (exact integer
@@ -70,6 +71,7 @@ class Built:
     result: BuildResult
     raw: Raw
     statuses: dict[str, str]  # node name -> status, from the build's run_results.json
+    unit_tests: set[str]  # the project's unit tests, from manifest.json
     described: dict[str, set[str]]  # model -> its columns with a description, from manifest.json
 
     @property
@@ -128,7 +130,7 @@ def built(demo_chain, tmp_path_factory: pytest.TempPathFactory) -> Built:  # noq
         asyncio.run(extract_chain(demo_chain.node.url, "devnet", ALL_BLOCKS, ExtractConfig(), con))
     finally:
         con.close()
-    result = build(config)
+    result = build(config, unit_tests=False)
     with open(demo_chain.result.answer_key, newline="") as handle:
         answer_key = {row["address"]: row["persona"] for row in csv.DictReader(handle)}
     target, _ = dbt_paths(config)  # read now: later builds of this module write there too
@@ -139,13 +141,16 @@ def built(demo_chain, tmp_path_factory: pytest.TempPathFactory) -> Built:  # noq
         for r in results
         if r["unique_id"].split(".")[0] != "exposure"
     }
-    nodes = json.loads((target / "manifest.json").read_text())["nodes"].values()
+    manifest = json.loads((target / "manifest.json").read_text())
+    unit_tests = {unique_id.split(".")[-1] for unique_id in manifest["unit_tests"]}
+    nodes = manifest["nodes"].values()
     described = {
         node["name"]: {name for name, column in node["columns"].items() if column["description"]}
         for node in nodes
         if node["resource_type"] == "model"
     }
-    return Built(config, answer_key, result, _read_raw(config.warehouse_path), statuses, described)
+    raw = _read_raw(config.warehouse_path)
+    return Built(config, answer_key, result, raw, statuses, unit_tests, described)
 
 
 def _end_of(day: date) -> datetime:
@@ -164,11 +169,18 @@ MODELS = {
 }  # fmt: skip
 
 
+DATA_TESTS = (
+    "assert_segments_ml_snapshots_have_no_look_ahead", "assert_segments_ml_snapshots_match_raw",
+    "assert_segments_abc_tiers_are_ordered", "assert_segments_features_are_current",
+)  # fmt: skip
+
+
 def test_build_runs_the_segment_marts_and_their_tests(built: Built) -> None:
     assert not built.result.warnings
     assert set(built.statuses.values()) <= {"success", "pass"}
+    for name in (*MODELS["marts"], *MODELS["intermediate"], *DATA_TESTS):
+        assert name in built.statuses, name
     for name in (
-        *MODELS["marts"], *MODELS["intermediate"],
         "block_base_fees_percentile_and_cheapest_hours",
         "wallet_features_tip_percentile_ranks_wallets_only",
         "wallet_gas_sensitivity_medians_share_and_label_cutoffs",
@@ -180,11 +192,8 @@ def test_build_runs_the_segment_marts_and_their_tests(built: Built) -> None:
         "rule_segments_without_cohorts_is_empty",
         "ml_training_snapshots_exclude_days_from_the_cutoff_on", "ml_training_snapshots_at_an_earlier_cutoff",
         "int_wallet_event_days_summed_by_hand", "int_wallet_token_days_netted_by_hand",
-        "assert_segments_ml_snapshots_have_no_look_ahead",
-        "assert_segments_ml_snapshots_match_raw", "assert_segments_abc_tiers_are_ordered",
-        "assert_segments_features_are_current",
     ):  # fmt: skip
-        assert name in built.statuses, name
+        assert name in built.unit_tests, name  # test_dbt_build.py runs them
     for table in MODELS["marts"]:
         assert _rows(built.db, f"select count(*) from marts.{table}")[0][0] > 0, table
 
@@ -249,8 +258,10 @@ def test_abc_and_rules_keep_history_by_as_of(built: Built, tmp_path: Path) -> No
     tables = ("wallet_abc_class", "abc_cuts", "rule_segments")
     query = "select * from marts.{} where as_of = ? order by all"
     before = {table: _rows(copy, query.format(table), [latest]) for table in tables}
-    build(config, select=SEGMENT_MODELS, as_of=earlier)
-    build(config, select=SEGMENT_MODELS, as_of=latest)  # a rerun for a date replaces that date's rows
+    build(config, select=SEGMENT_MODELS, as_of=earlier, unit_tests=False)
+    build(
+        config, select=SEGMENT_MODELS, as_of=latest, unit_tests=False
+    )  # a rerun for a date replaces that date's rows
     for table in tables:
         dates = _rows(copy, f"select as_of, count(*) from marts.{table} group by as_of order by as_of")
         assert [day for day, _ in dates] == [earlier, latest], table
@@ -427,7 +438,7 @@ def test_an_invalid_rule_fails_the_dbt_build_naming_the_rule(built: Built, tmp_p
     marts = built.config.marts.model_copy(update={"rule_cohorts": [unknown]})
     config = built.config.model_copy(update={"warehouse": copy, "marts": marts})
     with pytest.raises(UserError) as caught:
-        build(config, select="rule_segments")
+        build(config, select="rule_segments", unit_tests=False)
     assert "model rule_segments" in str(caught.value) and "\n" not in str(caught.value)
     target, _ = dbt_paths(config)
     failed = [
@@ -442,7 +453,7 @@ def test_an_invalid_rule_fails_the_dbt_build_naming_the_rule(built: Built, tmp_p
     )  # fmt: skip
     config = config.model_copy(update={"marts": config.marts.model_copy(update={"rule_cohorts": [typo]})})
     with pytest.raises(UserError) as caught:
-        build(config, select="rule_segments")
+        build(config, select="rule_segments", unit_tests=False)
     message = str(caught.value)
     assert "rule 'typo_op': all_of condition 1: bad operator '=>'" in message and "\n" not in message
 

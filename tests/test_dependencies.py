@@ -32,25 +32,15 @@ def test_dbt_duckdb_builds_a_model(tmp_path: Path) -> None:
         assert con.execute("select sum(n) from numbers").fetchall() == [(10,)]
 
 
-def test_prefect_runs_a_flow(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # Prefect keeps its database under PREFECT_HOME; a temporary one keeps the test self-contained.
+def test_prefect_builds_its_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # What broke with a newer fastapi: Prefect's API server app. Real flows on a real ephemeral server run
+    # in test_nightly_run.py (starting one here too cost half a minute for nothing it does not check).
     monkeypatch.setenv("PREFECT_HOME", str(tmp_path / "prefect"))
-    monkeypatch.setenv("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    from prefect import flow, task
-    from prefect.testing.utilities import prefect_test_harness
+    from prefect.server.api.server import create_app
 
-    @task
-    def double(x: int) -> int:
-        return 2 * x
-
-    @flow
-    def smoke(x: int) -> int:
-        return double(x) + 1
-
-    # The harness stops its temporary server before the test ends; left to stop at interpreter exit, the
-    # server logged to the streams pytest had already closed ("--- Logging error ---" after the summary).
-    with prefect_test_harness():
-        assert smoke(20) == 41
+    app = create_app(ephemeral=True)
+    api = next(route for route in app.routes if getattr(route, "path", None) == "/api")
+    assert "/flow_runs/filter" in api.app.openapi()["paths"]  # every route's models turned into a schema
 
 
 def test_great_expectations_validates_a_frame() -> None:
