@@ -2,6 +2,9 @@
 
 Every node is started with PR_SET_PDEATHSIG, so even a test run killed with -9 leaves no anvil behind, and
 each fixture stops its nodes in its finalizer, which runs whether the tests passed or failed.
+
+scripts/test.sh runs the suite on two pytest-xdist workers; `pytest_xdist_make_scheduler` below keeps the
+tests that share a costly fixture on one worker.
 """
 
 from __future__ import annotations
@@ -17,8 +20,31 @@ from devnet.node import NodeInfo, start_node, stop_node
 from devnet.seeder import SeedResult, seed_chain
 
 GENESIS = DevnetConfig().genesis_timestamp
+# Test files whose tests must run on one worker, as one unit: each worker would make a module fixture (a
+# built warehouse, a seeded node) again, and the demo chain (a session fixture) takes minutes to seed.
+# Other tests are handed out one by one.
+SHARED_WORKER = {
+    "test_simulator.py": "demo chain",
+    "test_dbt_holdings_rfv.py": "demo chain",
+    "test_dbt_segments.py": "demo chain",
+    "test_dbt_build.py": "test_dbt_build.py",
+    "test_extract.py": "test_extract.py",
+    "test_rpc_client.py": "test_rpc_client.py",
+}
 
 StartNode = Callable[..., NodeInfo]
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    # xdist's own `--dist loadgroup` does nothing under pytest 9 (it renames items' node ids, which pytest 9
+    # no longer reads), hence this scheduler: xdist's by-scope one with our scopes.
+    from xdist.scheduler import LoadScopeScheduling
+
+    class SharedFixtureScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return SHARED_WORKER.get(Path(nodeid.split("::", 1)[0]).name, nodeid)
+
+    return SharedFixtureScheduling(config, log)
 
 
 @pytest.fixture(scope="session")
