@@ -35,6 +35,9 @@ WAREHOUSE_ENV = "CHAINSEG_WAREHOUSE"
 AS_OF_ENV = "CHAINSEG_AS_OF"  # read by dbt_project/macros/as_of_date.sql
 FAILED = {"error", "fail", "runtime error"}
 NAMED_FAILURES = 5  # a summary names at most this many failing nodes
+# The tests that fail when a table read by a selected model was not brought up to this as_of (named
+# assert_..._are_current in dbt_project/tests): under --select, the selection left it out.
+STALE_INPUT_SUFFIX = "_are_current"
 CATCH_UP_DAYS = 7  # a build at most this many days past the newest built day runs dbt with 2 threads
 
 # dbt keeps global state (flags, event logger, adapters) per process: one invocation at a time.
@@ -122,7 +125,13 @@ def build(
                 "model makes now (a new chainseg version changed it); rebuild it from the events with "
                 f"`chainseg build --full-refresh --select {' '.join(drifted)}`, then build as usual"
             )
-        raise UserError(_failure_summary("dbt build", outcome, results, failed, log_path / "dbt.log"))
+        summary = _failure_summary("dbt build", outcome, results, failed, log_path / "dbt.log")
+        if select and any(name.endswith(STALE_INPUT_SUFFIX) for _, _, name in failed):
+            summary += (
+                f"; a model of `--select {select}` reads a table this build did not bring up to date: "
+                "select the model with what it reads, `--select +MODEL`"
+            )
+        raise UserError(summary)
     return BuildResult(
         as_of=as_of,
         nodes=sum(1 for _, kind, _ in results if kind != "operation"),  # not the on-run-start hook

@@ -472,6 +472,10 @@ def test_the_mart_built_alone_over_stale_wallet_days_fails(built: Built, tmp_pat
     with pytest.raises(UserError) as caught:
         build(config, select="wallet_activity_daily", as_of=built.second.as_of, unit_tests=False)
     assert "test assert_rfv_days_are_current" in str(caught.value)
+    assert str(caught.value).endswith(
+        "a model of `--select wallet_activity_daily` reads a table this build did not bring up to date: "
+        "select the model with what it reads, `--select +MODEL`"
+    )
     # selected with what it reads, it is current again
     build(config, select="+wallet_activity_daily", as_of=built.second.as_of, unit_tests=False)
     assert _mart(copy) == _mart(built.config.warehouse_path)
