@@ -61,18 +61,23 @@ def dbt_paths(config: Config) -> tuple[Path, Path]:
 
 
 def default_as_of(warehouse: Path) -> date:
-    """The UTC date of the newest block in raw.blocks."""
+    """The UTC date of the newest block in raw.blocks; without blocks (a warehouse of imported trades
+    only), of the newest sale in raw.nft_sales."""
     _require_warehouse(warehouse)
     con = _connect(warehouse, read_only=True)
     try:
-        rows = con.execute("select cast(max(timestamp) as date) from raw.blocks").fetchall()
+        rows = con.execute(
+            "select coalesce((select cast(max(timestamp) as date) from raw.blocks), "
+            "(select cast(max(block_timestamp) as date) from raw.nft_sales))"
+        ).fetchall()
     except duckdb.CatalogException:
         rows = [(None,)]
     finally:
         con.close()
     if rows[0][0] is None:
         raise UserError(
-            f"the warehouse {warehouse} holds no blocks; run `chainseg extract` first, or pass as_of"
+            f"the warehouse {warehouse} holds no blocks and no trades; run `chainseg extract` or "
+            "`chainseg import` first, or give the date to build as of, --as-of YYYY-MM-DD"
         )
     return rows[0][0]
 

@@ -31,6 +31,7 @@ from chainseg.errors import UserError
 from devnet.jsonrpc import JsonRpc
 from devnet.seeder import SeedResult, seed_chain
 from extract.extractor import extract_chain
+from extract.importers import import_files
 from extract.warehouse import connect
 from flows.dbt_build import BuildResult, build, dbt_paths, default_as_of, generate_docs
 
@@ -40,9 +41,11 @@ MEASURES = (
     "buys", "sells", "units_bought", "units_sold", "buy_volume_wei", "sell_volume_wei",
     "royalties_paid_wei", "fees_paid_wei", "mints", "units_minted", "transfers_in", "transfers_out", "burns",
     "native_value_spent_wei", "native_value_received_wei", "transactions_sent", "failed_transactions",
-    "gas_paid_wei",
+    "gas_paid_wei", "gas_unknown_transactions",
 )  # fmt: skip
 INDEX = {name: i for i, name in enumerate(MEASURES)}
+IMPORTS_CSV = Path(__file__).parent / "fixtures" / "imports" / "ethereum_etl_csv"
+IMPORTS_DUNE = Path(__file__).parent / "fixtures" / "imports" / "dune_trades"
 ACTOR = "0x00000000000000000000000000000000c0ffee01"
 # the nightly margin of days rebuilt before as_of (the newest built day is as_of here, so it is the window)
 LOOKBACK_DAYS = yaml.safe_load((Path(__file__).parents[1] / "dbt_project.yml").read_text())["vars"][
@@ -268,7 +271,10 @@ def activity_from_raw(db: Path, as_of: date) -> dict[tuple[str, date], list[int]
             add(receiver, at, "transfers_in")
     for sender, receiver, value, gas_used, price, success, at in txs:
         add(sender, at, "transactions_sent")
-        add(sender, at, "gas_paid_wei", gas_used * price)
+        if gas_used is None:  # no receipt: gas unknown
+            add(sender, at, "gas_unknown_transactions")
+        else:
+            add(sender, at, "gas_paid_wei", gas_used * price)
         if success is False:
             add(sender, at, "failed_transactions")
         elif value > 0:
@@ -743,5 +749,62 @@ def test_nothing_to_build_is_a_user_error(tmp_path: Path) -> None:
     with pytest.raises(UserError, match="does not exist; run `chainseg extract` first"):
         build(config)
     connect(tmp_path / "empty.duckdb").close()  # the raw schema, no blocks yet
-    with pytest.raises(UserError, match="holds no blocks"):
+    with pytest.raises(UserError, match="holds no blocks and no trades; .* --as-of YYYY-MM-DD"):
         default_as_of(tmp_path / "empty.duckdb")
+
+
+def test_gas_of_transactions_imported_without_receipts_is_unknown_not_zero(tmp_path: Path) -> None:
+    """Real mainnet rows (tests/fixtures/imports/ethereum_etl_csv, see its SOURCE.txt): the transactions of
+    blocks 47218-47219 come without receipts, those of block 483920 with theirs. The whole project builds
+    and passes its tests on them (int_wallet_gas_paid's test once required a gas amount); the daily mart
+    counts the former as sent with their gas unknown (gas_unknown_transactions), not as 0 gas paid, and
+    sums the gas of the latter exactly."""
+    config = Config(state_dir=tmp_path / "state", warehouse=tmp_path / "warehouse" / "chainseg.duckdb")
+    con = connect(config.warehouse_path)
+    try:
+        import_files(con, 1, sorted(IMPORTS_CSV.rglob("*.csv")), "ethereum-etl")
+    finally:
+        con.close()
+    result = build(config, as_of=date(2015, 11, 3), unit_tests=False)  # raises if a model or test fails
+    results = json.loads((dbt_paths(config)[0] / "run_results.json").read_text())["results"]
+    ran = {r["unique_id"].split(".")[-1]: r["status"] for r in results}
+    assert ran["assert_wallet_activity_daily_reconciles"] == "pass"
+    assert result.nodes > 150 and not result.warnings
+    # what the raw rows say, per sender and day (every sender here is an address without known code)
+    expected = _rows(
+        config.warehouse_path,
+        "select from_address, cast(block_timestamp as date), count(*), "
+        "coalesce(sum(cast(gas_used as hugeint) * effective_gas_price), 0), "
+        "count(*) filter (where gas_used is null) "
+        "from raw.transactions where chain_id = 1 group by all order by all",
+    )
+    mart = _rows(
+        config.warehouse_path,
+        "select wallet, day, transactions_sent, gas_paid_wei, gas_unknown_transactions "
+        "from marts.wallet_activity_daily where transactions_sent > 0 order by all",
+    )
+    assert mart == expected
+    unknown = [row for row in mart if row[4] > 0]
+    known = [row for row in mart if row[4] == 0]
+    assert unknown and all(row[3] == 0 and row[4] == row[2] for row in unknown)
+    assert known and all(row[3] > 0 for row in known)
+
+
+def test_a_warehouse_of_imported_trades_only_builds_as_of_its_newest_trade(tmp_path: Path) -> None:
+    """Dune-shaped trades imported into an empty warehouse (no blocks: nothing extracted): `chainseg build`
+    without a date builds as of the newest trade's day, and every buyer's purchases reach wallet_rfv."""
+    config = Config(state_dir=tmp_path / "state", warehouse=tmp_path / "warehouse" / "chainseg.duckdb")
+    con = connect(config.warehouse_path)
+    try:
+        import_files(con, 1, sorted(IMPORTS_DUNE.glob("nft_trades*")), "dune-trades")
+    finally:
+        con.close()
+    (newest,) = _rows(config.warehouse_path, "select max(cast(block_timestamp as date)) from raw.nft_sales")[0]
+    assert _rows(config.warehouse_path, "select count(*) from raw.blocks") == [(0,)]
+    result = build(config, unit_tests=False)
+    assert result.as_of == newest and result.nodes > 150
+    bought = _rows(config.warehouse_path, "select buyer_address, count(*) from raw.nft_sales group by 1 order by 1")
+    assert len(bought) > 3
+    assert _rows(
+        config.warehouse_path, "select wallet, buys_total from marts.wallet_rfv where buys_total > 0 order by 1"
+    ) == bought

@@ -68,6 +68,12 @@ facts as (
 
     union all
 
+    select 'gas_unknown_transactions' as measure, chain_id, wallet, cast(1 as {{ wei_type() }}) as value
+    from gas
+    where gas_paid_wei is null
+
+    union all
+
     select 'native_value_spent_wei' as measure, chain_id, wallet, value_wei as value
     from native_transfers
     where direction = 'out'
@@ -96,6 +102,7 @@ mart as (
         sum(mints) as mints,
         sum(transfers_out) as transfers_out,
         sum(gas_paid_wei) as gas_paid_wei,
+        sum(gas_unknown_transactions) as gas_unknown_transactions,
         sum(native_value_spent_wei) as native_value_spent_wei
     from {{ ref('wallet_activity_daily') }}
     where day <= cast('{{ last_day }}' as date)
@@ -115,6 +122,9 @@ actual as (
     select 'transfers_out' as measure, chain_id, cast(transfers_out as {{ wei_type() }}) as total from mart
     union all
     select 'gas_paid_wei' as measure, chain_id, cast(gas_paid_wei as {{ wei_type() }}) as total from mart
+    union all
+    select 'gas_unknown_transactions' as measure, chain_id, cast(gas_unknown_transactions as {{ wei_type() }}) as total
+    from mart
     union all
     select 'native_value_spent_wei' as measure, chain_id, cast(native_value_spent_wei as {{ wei_type() }}) as total
     from mart

@@ -163,7 +163,9 @@ gas_daily as (
         block_date as day,
         count(*) as transactions,
         sum(case when is_success = false then 1 else 0 end) as failed_transactions,
-        sum(gas_paid_wei) as gas_paid_wei
+        sum(gas_paid_wei) as gas_paid_wei,
+        -- imported without their receipts: what they paid is unknown, not 0
+        sum(case when gas_paid_wei is null then 1 else 0 end) as gas_unknown_transactions
     from gas
     group by
         chain_id,
@@ -240,7 +242,9 @@ final as (
         cast(coalesce(native_daily.native_value_spent_wei, 0) as {{ wei_type() }}) as native_value_spent_wei,
         cast(coalesce(native_daily.native_value_received_wei, 0) as {{ wei_type() }})
             as native_value_received_wei,
-        cast(coalesce(gas_daily.failed_transactions, 0) as {{ dbt.type_bigint() }}) as failed_transactions
+        cast(coalesce(gas_daily.failed_transactions, 0) as {{ dbt.type_bigint() }}) as failed_transactions,
+        cast(coalesce(gas_daily.gas_unknown_transactions, 0) as {{ dbt.type_bigint() }})
+            as gas_unknown_transactions
     from activity_daily
     left join trades_daily
         on

@@ -29,5 +29,6 @@ select
     native_value_received_wei,
     transactions as transactions_sent,
     failed_transactions,
-    gas_paid_wei
+    gas_paid_wei,
+    gas_unknown_transactions
 from {{ ref('int_wallet_days_summarized') }}
