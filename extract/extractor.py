@@ -27,6 +27,7 @@ from extract.address_codes import AddressCodes, PendingCodes
 from extract.normalize import ChunkTables, MalformedChunk, concat_tables, normalize_chunk
 from extract.rpc_client import RpcClient, RpcError, RpcUnavailable, redact_url
 from extract.rpc_types import Block, Receipt
+from extract.unchecked_addresses import check_unchecked
 from extract.warehouse import begin_chunk, checkpoint, commit_chunk, delete_above, fetch_one
 
 log = logging.getLogger("chainseg.extract")
@@ -49,6 +50,7 @@ class ExtractResult:
     transactions: int = 0
     logs: int = 0
     reorged_from: int | None = None  # the fork point, when a reorg was repaired
+    addresses_checked: int = 0  # imported addresses asked about (extract/unchecked_addresses.py)
 
 
 @dataclass
@@ -262,11 +264,15 @@ async def _extract_chain(
         for _ in range(10):  # each pass repairs at most one reorg that happened during the previous one
             try:
                 await _extract_pass(rpc, chain, settings, con, result, from_block, to_block, stream)
-                return result
+                break
             except ReorgDuringRun as exc:
                 log.warning("chain %s: %s; checking for a reorg and continuing", chain.chain_id, exc)
                 from_block = None
-        raise RuntimeError("the chain kept reorganising during extraction; try again later")
+        else:
+            raise RuntimeError("the chain kept reorganising during extraction; try again later")
+        # what imports named since the last run; one small query when nothing waits
+        result.addresses_checked = await check_unchecked(rpc, con, chain.chain_id)
+        return result
 
 
 async def _extract_pass(

@@ -116,6 +116,16 @@ RAW_TABLES: dict[str, str] = {
         has_code          boolean not null,
         checked_at_block  bigint not null
     """,
+    # Addresses that imported rows name and that raw.addresses does not know yet: the next extraction of the
+    # chain asks the node whether they hold code (extract/unchecked_addresses.py), then drops them from here.
+    # first_block / first_timestamp: where the warehouse first names them, the day the models rebuild from
+    # when one turns out to be a contract.
+    "addresses_unchecked": """
+        chain_id          bigint not null,
+        address           varchar not null,
+        first_block       bigint not null,
+        first_timestamp   timestamp not null
+    """,
     # Stored blocks replaced or removed (a reorg's repair, a re-extracted range, an import): the incremental
     # dbt models rebuild from the earliest such block they have not rebuilt yet (a log, never a key of data).
     "rewrites": """
@@ -142,6 +152,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     "token_transfers": ("chain_id", "block_number", "log_index", "batch_index"),
     "nft_sales": ("chain_id", "block_number", "log_index", "source"),
     "addresses": ("chain_id", "address"),
+    "addresses_unchecked": ("chain_id", "address"),
     "rewrites": ("rewrite_id",),
     "extract_checkpoints": ("chain_id",),
 }

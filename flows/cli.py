@@ -248,6 +248,8 @@ def _extract(config: Config, args: argparse.Namespace) -> None:
         con.close()
     if result.reorged_from is not None:
         print(f"chain {name}: reorg repaired, rewound to block {result.reorged_from}")
+    if result.addresses_checked:
+        print(f"chain {name}: {result.addresses_checked:,} imported addresses checked for code")
     if result.last_block is None:
         print(f"chain {name} (id {chain.chain_id}): up to date, nothing new to extract")
     else:
@@ -281,6 +283,7 @@ def _build(config: Config, args: argparse.Namespace) -> None:
 
 def _import(config: Config, args: argparse.Namespace) -> None:
     from extract.importers import import_files
+    from extract.unchecked_addresses import unchecked_count
     from extract.warehouse import connect
 
     missing = [str(path) for path in args.paths if not path.exists()]
@@ -290,6 +293,7 @@ def _import(config: Config, args: argparse.Namespace) -> None:
     con = connect(config.warehouse_path)
     try:
         result = import_files(con, chain.chain_id, list(args.paths), args.kind)
+        unchecked = unchecked_count(con, chain.chain_id)
         built_through = _models_built_through(con)
         first_day = con.execute(
             "select cast(first_timestamp as date) from raw.rewrites order by rewrite_id desc limit 1"
@@ -298,6 +302,12 @@ def _import(config: Config, args: argparse.Namespace) -> None:
         con.close()
     written = ", ".join(f"{table} {rows:,}" for table, rows in result.tables.items())
     print(f"imported {args.kind} into chain {name} (id {chain.chain_id}): {written}")
+    if unchecked:
+        print(
+            f"{unchecked:,} addresses named by imported rows are not known yet as wallets or contracts: "
+            f"the next `chainseg extract --chain {name}` asks the node which hold code (until then the "
+            "models count them as wallets)"
+        )
     if built_through is not None and first_day and first_day[0][0] <= built_through:
         # raw.rewrites holds the import's first block: incremental builds rebuild from its day.
         print(

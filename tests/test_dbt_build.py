@@ -799,12 +799,20 @@ def test_a_warehouse_of_imported_trades_only_builds_as_of_its_newest_trade(tmp_p
         import_files(con, 1, sorted(IMPORTS_DUNE.glob("nft_trades*")), "dune-trades")
     finally:
         con.close()
-    (newest,) = _rows(config.warehouse_path, "select max(cast(block_timestamp as date)) from raw.nft_sales")[0]
+    (newest,) = _rows(config.warehouse_path, "select max(cast(block_timestamp as date)) from raw.nft_sales")[
+        0
+    ]
     assert _rows(config.warehouse_path, "select count(*) from raw.blocks") == [(0,)]
     result = build(config, unit_tests=False)
     assert result.as_of == newest and result.nodes > 150
-    bought = _rows(config.warehouse_path, "select buyer_address, count(*) from raw.nft_sales group by 1 order by 1")
+    bought = _rows(
+        config.warehouse_path, "select buyer_address, count(*) from raw.nft_sales group by 1 order by 1"
+    )
     assert len(bought) > 3
-    assert _rows(
-        config.warehouse_path, "select wallet, buys_total from marts.wallet_rfv where buys_total > 0 order by 1"
-    ) == bought
+    assert (
+        _rows(
+            config.warehouse_path,
+            "select wallet, buys_total from marts.wallet_rfv where buys_total > 0 order by 1",
+        )
+        == bought
+    )

@@ -356,3 +356,52 @@ def test_extraction_settings_out_of_bounds_name_the_key(
         settings[name] = int(section.rsplit(":", 1)[1])
         with pytest.raises(ValueError, match=rf"{name}: .*{problem}"):
             (ChainConfig if key.startswith("chains") else ExtractConfig)(**settings)
+
+
+def test_addresses_an_import_names_are_checked_by_the_next_extraction(
+    tiny, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:  # noqa: ANN001
+    """Dune-shaped trades imported before any extraction name three addresses without code and the tiny
+    chain's marketplace contract. The import (through the command line) records them as unchecked and says
+    so; the next extraction, of block 0 only (which names none of them), asks the node: the contract is
+    told apart from the wallets, and the first block naming it is logged as a rewrite, so the models
+    rebuild from that day. Nothing is asked again after that, and importing the file again adds nothing."""
+    from flows.cli import main
+
+    node, seeded = tiny
+    marketplace = seeded.contracts.marketplace.lower()
+    wallets = ["0x" + digit * 40 for digit in "123"]
+    trades = tmp_path / "trades.csv"
+    trades.write_text(
+        "block_time,block_number,tx_hash,evt_index,buyer,seller,nft_contract_address,token_id,"
+        "number_of_items,amount_original,currency_symbol\n"
+        f"2024-01-02 10:00:00.000 UTC,5,0x{'a' * 64},0,{wallets[0]},{wallets[1]},0x{'e' * 40},1,1,1.5,ETH\n"
+        f"2024-01-03 11:00:00.000 UTC,7,0x{'b' * 64},0,{wallets[2]},{marketplace},0x{'e' * 40},2,1,2,ETH\n"
+    )
+    db = tmp_path / "w.duckdb"
+    assert main(["--warehouse", str(db), "import", "dune-trades", str(trades)]) == 0
+    assert "4 addresses named by imported rows are not known yet" in capsys.readouterr().out
+
+    def table(sql: str) -> list[tuple]:
+        with duckdb.connect(str(db), read_only=True) as con:
+            return con.execute(sql).fetchall()
+
+    assert table("select address, first_block from raw.addresses_unchecked order by 1") == sorted(
+        [(wallets[0], 5), (wallets[1], 5), (wallets[2], 7), (marketplace, 7)]
+    )
+    assert table("select count(*) from raw.addresses") == [(0,)]
+    result = run_extract(node.url, db, to_block=0)
+    assert result.last_block == 0 and result.addresses_checked == 4
+    flags = dict(
+        table(f"select address, has_code from raw.addresses where address in {(*wallets, marketplace)}")
+    )
+    assert flags == {wallets[0]: False, wallets[1]: False, wallets[2]: False, marketplace: True}
+    assert table("select count(*) from raw.addresses_unchecked") == [(0,)]
+    reason, first_block, first_timestamp = rewrites(db)[-1]
+    assert (reason, first_block, str(first_timestamp)) == ("addresses", 7, "2024-01-03 11:00:00")
+    logged = len(rewrites(db))
+    assert run_extract(node.url, db, to_block=0).addresses_checked == 0
+    assert len(rewrites(db)) == logged
+    assert main(["--warehouse", str(db), "import", "dune-trades", str(trades)]) == 0
+    assert "not known yet" not in capsys.readouterr().out
+    assert table("select count(*) from raw.addresses_unchecked") == [(0,)]

@@ -7,8 +7,11 @@ everything is written in ONE DuckDB transaction, replacing what the warehouse he
 block range in the tables written (so importing the same files twice gives the same rows). Rows follow the
 conventions of RPC extraction (lowercase 0x text, native values and gas prices as HUGEINT, uint256 from
 logs as exact text plus a DOUBLE) with `chain_id` from the argument. A path naming a folder stands for the
-data files in it. Imports never move the extraction checkpoint and never fill raw.addresses; each logs the
-earliest block it wrote in raw.rewrites, from whose day the next dbt build rebuilds the incremental models.
+data files in it. Imports never move the extraction checkpoint; each logs the earliest block it wrote in
+raw.rewrites, from whose day the next dbt build rebuilds the incremental models. With no node to ask, an
+import does not know which of the addresses its rows name hold code: it records those raw.addresses does not
+know in raw.addresses_unchecked, and the chain's next extraction asks the node
+(extract/unchecked_addresses.py).
 
 Which file plays which role, and how columns map, is documented in each kind's module:
 `ethereum_etl.py`, `cryo.py`, `dune_trades.py`.

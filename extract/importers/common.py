@@ -26,6 +26,7 @@ import pyarrow.parquet as pq
 from chainseg.errors import UserError
 from extract.decode import LogFields, decode_sales, decode_token_transfers
 from extract.schema import RAW_TABLES
+from extract.unchecked_addresses import record_unchecked
 from extract.warehouse import log_rewrite
 
 INT32_MAX = 2**31 - 1
@@ -627,6 +628,7 @@ def write_plan(con: duckdb.DuckDBPyConnection, chain_id: int, plan: ImportPlan) 
                     {"chain_id": chain_id},
                 )
             _record_import(con, chain_id, plan)
+            record_unchecked(con, chain_id, {name: spans for name, (spans, _) in plan.replace.items()})
             con.execute("commit")
         except BaseException:
             con.execute("rollback")
