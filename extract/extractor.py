@@ -16,6 +16,7 @@ from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, time
 from typing import TextIO
 
 import duckdb
@@ -307,6 +308,11 @@ async def _extract_pass(
     if start > target:
         log.info("chain %s: nothing new (next block %s, final block %s)", chain_id, start, target)
         return
+    # Days other chains reach may be built already, past a nightly build's window (warehouse.begin_chunk)
+    others = fetch_one(
+        con, "select cast(max(timestamp) as date) from raw.blocks where chain_id <> ?", [chain_id]
+    )
+    late_before = datetime.combine(others[0], time()) if others and others[0] is not None else None
     progress = Progress(f"extract chain {chain_id}", target - start + 1, "blocks", stream=stream)
     reader = con.cursor()
     codes = AddressCodes(rpc, reader, chain_id)
@@ -333,7 +339,9 @@ async def _extract_pass(
             per_block = max(counts["transactions"] / max(counts["blocks"], 1), 0.1)
             size = max(1, min(settings.chunk_size, int(settings.chunk_transactions / per_block)))
             schedule(settings.chunks_in_flight)  # fetch ahead while this chunk is written
-            await _write(con, chain_id, fetched, codes)
+            # the first chunk holds this run's oldest blocks: one rewrite from there covers the later ones
+            await _write(con, chain_id, fetched, codes, late_before)
+            late_before = None
             result.first_block = fetched.first if result.first_block is None else result.first_block
             result.last_block = fetched.last
             result.blocks += counts["blocks"]
@@ -358,7 +366,11 @@ async def _fetch_and_ask(
 
 
 async def _write(
-    con: duckdb.DuckDBPyConnection, chain_id: int, fetched: _Fetched, codes: AddressCodes
+    con: duckdb.DuckDBPyConnection,
+    chain_id: int,
+    fetched: _Fetched,
+    codes: AddressCodes,
+    late_before: datetime | None,
 ) -> None:
     if fetched.first > 0:
         previous = fetch_one(
@@ -372,7 +384,7 @@ async def _write(
             )
     assert fetched.codes is not None
     first, last = fetched.first, fetched.last
-    await asyncio.to_thread(begin_chunk, con, chain_id, first, last, fetched.tables)
+    await asyncio.to_thread(begin_chunk, con, chain_id, first, last, fetched.tables, late_before)
     try:
         # The node's has-code answers are often still on their way: they are awaited only now, while
         # the block tables are already written.

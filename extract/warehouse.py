@@ -98,13 +98,23 @@ def write_chunk(
 
 
 def begin_chunk(
-    con: duckdb.DuckDBPyConnection, chain_id: int, first: int, last: int, tables: ChunkTables
+    con: duckdb.DuckDBPyConnection,
+    chain_id: int,
+    first: int,
+    last: int,
+    tables: ChunkTables,
+    late_before: datetime | None = None,
 ) -> None:
     """Open the chunk's transaction and replace its block range in the block tables. The caller must end
     it with commit_chunk, or roll it back; on an error here it is rolled back already.
 
     Two steps so that the extractor can write the tables while the node still answers which of the chunk's
-    new addresses hold code (commit_chunk needs those answers)."""
+    new addresses hold code (commit_chunk needs those answers).
+
+    `late_before`: the start of the newest day another chain's blocks reach. A new block of this chain
+    before it lands on a day the models may have built already, older than a nightly build's window (a
+    chain added to a built warehouse, or one whose node was down for nights): it is logged in raw.rewrites
+    like a replaced block, so that the next build rebuilds from its day."""
     views = {f"chunk_{name}": getattr(tables, name) for name in BLOCK_TABLES}
     for name, table in views.items():
         con.register(name, table)
@@ -121,6 +131,15 @@ def begin_chunk(
                 )
             for table in BLOCK_TABLES:
                 con.execute(f"insert into raw.{table} {_INSERTS[table]}", {"chain_id": chain_id})
+            if late_before is not None:
+                log_rewrite(
+                    con,
+                    chain_id,
+                    "late blocks",
+                    "select block_number, timestamp as block_time from raw.blocks where chain_id = $chain_id "
+                    f"and block_number between {int(first)} and {int(last)} "
+                    f"and timestamp < cast('{late_before.isoformat(sep=' ')}' as timestamp)",
+                )
         except BaseException:
             con.execute("rollback")
             raise

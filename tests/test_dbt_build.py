@@ -109,10 +109,10 @@ def _add_extras(url: str, seeded: SeedResult) -> Extras:
     return Extras(day, ACTOR, holder)
 
 
-def _extract(url: str, db: Path, to_block: int | None = None) -> None:
+def _extract(url: str, db: Path, to_block: int | None = None, chain: ChainConfig = ALL_BLOCKS) -> None:
     con = connect(db)
     try:
-        asyncio.run(extract_chain(url, "devnet", ALL_BLOCKS, ExtractConfig(), con, to_block=to_block))
+        asyncio.run(extract_chain(url, "devnet", chain, ExtractConfig(), con, to_block=to_block))
     finally:
         con.close()
 
@@ -440,6 +440,34 @@ def test_sums_kept_night_after_night_equal_a_full_refresh(
     build(refresh, select=selected, as_of=last, full_refresh=True, unit_tests=False)
     assert [_rows(refreshed, f"select * from {table} order by all") for table in tables] == kept
     assert all(len(rows) > 50 for rows in kept)
+
+
+def test_a_chain_added_to_a_built_warehouse_is_built_whole(
+    built: Built, start_devnet, tmp_path: Path
+) -> None:  # noqa: ANN001
+    """A second chain extracted into a warehouse whose models are built (its days all older than the
+    window of a nightly build): the next nightly build holds its whole history, as a full refresh does, and
+    leaves the first chain's rows as they were (no model mixes the chains)."""
+    node = start_devnet(chain_id=1337)
+    seed_chain(node.url, "tiny", 99, tmp_path / "seed-b")
+    copy, config = _altered_copy(built, tmp_path, "two-chains.duckdb")
+    _extract(node.url, copy, chain=ChainConfig(chain_id=1337, use_finalized=False, confirmations=0))
+    days_b = _rows(
+        copy, "select count(distinct cast(timestamp as date)) from raw.blocks where chain_id = 1337"
+    )
+    assert days_b[0][0] > LOOKBACK_DAYS + 2  # older days than a nightly window reaches
+    build(config, as_of=built.second.as_of, unit_tests=False)
+    incremental = _incremental_tables(copy)
+    assert {row[0] for row in _mart(copy)} == {31337, 1337}
+    refreshed, refresh = _altered_copy(built, tmp_path, "two-chains-full.duckdb")
+    shutil.copyfile(copy, refreshed)
+    build(refresh, as_of=built.second.as_of, full_refresh=True, unit_tests=False)
+    assert _incremental_tables(refreshed) == incremental
+    for mart in ("wallet_activity_daily", "wallet_rfv", "token_holding_periods", "wallet_holding_summary",
+                 "wallet_gas_sensitivity", "wallet_abc_class", "abc_cuts", "rule_segments",
+                 "ml_training_snapshots"):  # fmt: skip
+        first_chain = f"select * from marts.{mart} where chain_id = 31337 order by all"
+        assert _rows(copy, first_chain) == _rows(built.config.warehouse_path, first_chain), mart
 
 
 def test_incremental_run_drops_activity_that_vanished(built: Built, tmp_path: Path) -> None:

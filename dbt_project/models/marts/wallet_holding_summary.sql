@@ -37,7 +37,10 @@ summarized as (
         count(closed_holding_days) as closed_positions,
         sum(case when disposed_via = 'left_unobserved' then 1 else 0 end) as left_unobserved_positions,
         percentile_cont(0.5) within group (order by closed_holding_days) as median_holding_days,
-        avg(closed_holding_days) as mean_holding_days,
+        -- summed in whole seconds (holding_days is seconds / 86400: macros/holdings_arithmetic.sql), so
+        -- the mean is the same whatever order the rows come in; a float sum differs in its last digit
+        cast(sum(cast(round(closed_holding_days * 86400) as {{ dbt.type_bigint() }})) as {{ holdings_type_double() }})
+        / count(closed_holding_days) / 86400 as mean_holding_days,
         sum(
             case when disposed_via = 'sale' and closed_holding_days <= {{ flip_days }} then 1 else 0 end
         ) as flipped_positions,
