@@ -87,6 +87,42 @@ def record_unchecked(
     return unchecked_count(con, chain_id)
 
 
+def record_contracts(con: duckdb.DuckDBPyConnection, chain_id: int, contracts: dict[str, int]) -> int:
+    """Inside the caller's transaction: addresses an import knows hold code (ethereum-etl's contracts
+    export: {address: block}) into raw.addresses where not known yet. One an earlier import left unchecked
+    is resolved here, its first block logged as a rewrite (the builds since counted it as a wallet).
+    Returns how many were added."""
+    params = {"chain_id": chain_id}
+    con.execute(
+        "create or replace temp table import_contracts as "
+        "select unnest($addresses::varchar[]) as address, unnest($blocks::bigint[]) as block_number",
+        {"addresses": list(contracts), "blocks": list(contracts.values())},
+    )
+    try:
+        log_rewrite(
+            con,
+            chain_id,
+            "addresses",
+            "select u.first_block as block_number, u.first_timestamp as block_time "
+            "from raw.addresses_unchecked u join import_contracts c on c.address = u.address "
+            "where u.chain_id = $chain_id",
+        )
+        added = con.execute(
+            "insert into raw.addresses select $chain_id, address, true, block_number from import_contracts c "
+            "where not exists (select 1 from raw.addresses a where a.chain_id = $chain_id "
+            "and a.address = c.address)",
+            params,
+        ).fetchall()[0][0]
+        con.execute(
+            "delete from raw.addresses_unchecked where chain_id = $chain_id "
+            "and address in (select address from import_contracts)",
+            params,
+        )
+    finally:
+        con.execute("drop table if exists import_contracts")
+    return int(added)
+
+
 def unchecked_count(con: duckdb.DuckDBPyConnection, chain_id: int) -> int:
     rows = con.execute(
         "select count(*) from raw.addresses_unchecked where chain_id = ?", [chain_id]

@@ -12,15 +12,26 @@ from pathlib import Path
 import duckdb
 import numpy as np
 
+from chainseg.errors import UserError
 from extract.normalize import ChunkTables, text_columns
 from extract.schema import BLOCK_TABLES, create_raw_schema
 
 
 def connect(path: Path) -> duckdb.DuckDBPyConnection:
+    """The warehouse, read-write, with the raw schema created or brought up to date."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path))
+    con = open_warehouse(path)
     create_raw_schema(con)
     return con
+
+
+def open_warehouse(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """duckdb.connect, with a file another process holds (DuckDB allows one writer process) as a UserError
+    saying so, not a traceback."""
+    try:
+        return duckdb.connect(str(path), read_only=read_only)
+    except (duckdb.IOException, duckdb.ConnectionException) as exc:
+        raise UserError(f"cannot open the warehouse {path} ({exc}); stop the process using it") from None
 
 
 def fetch_one(con: duckdb.DuckDBPyConnection, sql: str, params: list | dict | None = None) -> tuple | None:

@@ -302,6 +302,8 @@ def _import(config: Config, args: argparse.Namespace) -> None:
         con.close()
     written = ", ".join(f"{table} {rows:,}" for table, rows in result.tables.items())
     print(f"imported {args.kind} into chain {name} (id {chain.chain_id}): {written}")
+    for path in result.skipped:
+        print(f"skipped {path}: token metadata, which the warehouse does not keep")
     if unchecked:
         print(
             f"{unchecked:,} addresses named by imported rows are not known yet as wallets or contracts: "

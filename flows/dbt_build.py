@@ -29,6 +29,7 @@ import duckdb
 from chainseg.config import Config
 from chainseg.errors import UserError
 from extract.schema import create_raw_schema
+from extract.warehouse import open_warehouse
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]  # dbt_project.yml and profiles.yml live here
 WAREHOUSE_ENV = "CHAINSEG_WAREHOUSE"
@@ -189,10 +190,7 @@ def _threads(con: duckdb.DuckDBPyConnection, as_of: date, full_refresh: bool) ->
 
 
 def _connect(warehouse: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
-    try:
-        return duckdb.connect(str(warehouse), read_only=read_only)
-    except (duckdb.IOException, duckdb.ConnectionException) as exc:
-        raise UserError(f"cannot open the warehouse {warehouse} ({exc}); stop the process using it") from None
+    return open_warehouse(warehouse, read_only=read_only)
 
 
 def _require_warehouse(warehouse: Path) -> None:

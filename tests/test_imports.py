@@ -699,3 +699,95 @@ def test_import_command_says_when_the_models_need_a_full_refresh(tmp_path: Path)
     assert again.returncode == 0, again.stderr
     assert "built through 2026-01-31" in again.stdout
     assert re.search(r"the next `chainseg build` rebuilds them from \d{4}-\d{2}-\d{2}", again.stdout)
+
+
+def test_a_folder_stands_for_the_data_files_of_its_subfolders(tmp_path: Path) -> None:
+    """ethereum-etl's export_all nests each range's files in folders: the fixture's export folder, whose
+    files sit one level down, imports as its files listed one by one do; a hidden file (an editor's or a
+    partial download) is left out."""
+    listed = connect(tmp_path / "listed.duckdb")
+    nested = connect(tmp_path / "nested.duckdb")
+    export = tmp_path / "export"
+    shutil.copytree(ETL_CSV, export)
+    (export / "blocks_with_transactions" / ".partial.csv").write_text("not,an,export\n")
+    try:
+        files = sorted(ETL_CSV.rglob("*.csv"))
+        assert all(path.parent != ETL_CSV for path in files)  # the fixture is nested
+        by_file = import_files(listed, 1, files, "ethereum-etl")
+        by_folder = import_files(nested, 1, [export], "ethereum-etl")
+        assert by_folder.tables == by_file.tables and by_file.tables["transactions"] > 0
+        assert snapshot(nested) == snapshot(listed)
+    finally:
+        listed.close()
+        nested.close()
+
+
+def test_a_warehouse_another_process_holds_is_one_line(tmp_path: Path) -> None:
+    """DuckDB lets one process write a file: importing into a warehouse an analyst's session holds says so
+    in one line (exit 2), not a traceback."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    connect(warehouse).close()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", f"import duckdb, time; c = duckdb.connect({str(warehouse)!r}); "
+         "print('open', flush=True); time.sleep(60)"],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "open"
+        chainseg = str(Path(sys.executable).with_name("chainseg"))
+        done = subprocess.run(
+            [chainseg, "--warehouse", str(warehouse), "import", "dune-trades", str(DUNE / "nft_trades.csv")],
+            capture_output=True, text=True,
+        )  # fmt: skip
+    finally:
+        holder.kill()
+        holder.wait()
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+    assert (
+        f"cannot open the warehouse {warehouse}" in done.stderr and "stop the process using it" in done.stderr
+    )
+
+
+def test_export_all_folder_with_contracts_and_tokens(tmp_path: Path) -> None:
+    """An ethereum-etl `export_all` folder also holds contracts and tokens exports. The contracts file says
+    which addresses hold code: they become contracts in raw.addresses (no node needed), not unchecked
+    addresses; one an earlier import left unchecked is resolved, and its first block logged as a rewrite
+    (the builds since counted it as a wallet). The tokens file is recognised and skipped."""
+    contract = (
+        "0xa0e74ae010d51894734c308d612131056bb721ad"  # the recipient of block 47218's first transaction
+    )
+    export = tmp_path / "export"
+    shutil.copytree(ETL_CSV, export)
+    (export / "contracts").mkdir()
+    (export / "contracts" / "contracts_00047000_00047999.csv").write_text(
+        f"address,bytecode,function_sighashes,is_erc20,is_erc721,block_number\n{contract},0x6060,,False,False,47000\n"
+    )
+    (export / "tokens").mkdir()
+    (export / "tokens" / "tokens_00047000_00047999.csv").write_text(
+        f"address,symbol,name,decimals,total_supply,block_number\n{contract},TKN,Token,18,1000,47000\n"
+    )
+    with connect(tmp_path / "earlier.duckdb") as con:  # the same blocks imported before, without contracts
+        import_files(con, 1, sorted(ETL_CSV.rglob("*.csv")), "ethereum-etl")
+        assert con.execute(
+            "select first_block from raw.addresses_unchecked where address = ?", [contract]
+        ).fetchall() == [(47218,)]
+        before = con.execute("select count(*) from raw.rewrites").fetchall()[0][0]
+        result = import_files(con, 1, [export], "ethereum-etl")
+        assert result.tables["addresses"] == 1
+        assert [path.name for path in result.skipped] == ["tokens_00047000_00047999.csv"]
+        assert con.execute(
+            "select has_code, checked_at_block from raw.addresses where address = ?", [contract]
+        ).fetchall() == [(True, 47000)]
+        assert con.execute(
+            "select count(*) from raw.addresses_unchecked where address = ?", [contract]
+        ).fetchall() == [(0,)]
+        logged = con.execute(
+            "select reason, first_block from raw.rewrites where rewrite_id > ? order by rewrite_id", [before]
+        ).fetchall()
+        assert ("addresses", 47218) in logged
+        others = con.execute("select count(*) from raw.addresses_unchecked").fetchall()[0][0]
+        assert others > 0  # the other addresses still wait for a node
+        again = snapshot(con)
+        import_files(con, 1, [export], "ethereum-etl")  # idempotent
+        assert snapshot(con) == again

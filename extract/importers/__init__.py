@@ -5,13 +5,13 @@ a missing column or a malformed value is rejected with a `chainseg.errors.UserEr
 line (1-based; a CSV's header is line 1; parquet counts rows) and the column, and nothing is loaded. Then
 everything is written in ONE DuckDB transaction, replacing what the warehouse held for the same chain and
 block range in the tables written (so importing the same files twice gives the same rows). Rows follow the
-conventions of RPC extraction (lowercase 0x text, native values and gas prices as HUGEINT, uint256 from
-logs as exact text plus a DOUBLE) with `chain_id` from the argument. A path naming a folder stands for the
-data files in it. Imports never move the extraction checkpoint; each logs the earliest block it wrote in
-raw.rewrites, from whose day the next dbt build rebuilds the incremental models. With no node to ask, an
-import does not know which of the addresses its rows name hold code: it records those raw.addresses does not
-know in raw.addresses_unchecked, and the chain's next extraction asks the node
-(extract/unchecked_addresses.py).
+conventions of RPC extraction (lowercase 0x text, native values and gas prices as HUGEINT, uint256 from logs
+as exact text plus a DOUBLE) with `chain_id` from the argument. A path naming a folder stands for the data
+files in it and its subfolders (ethereum-etl's `export_all` nests them). Imports never move the extraction
+checkpoint; each logs the earliest block it wrote in raw.rewrites, from whose day the next dbt build
+rebuilds the incremental models. With no node to ask, an import does not know which of the addresses its
+rows name hold code: it records those raw.addresses does not know in raw.addresses_unchecked, and the
+chain's next extraction asks the node (extract/unchecked_addresses.py).
 
 Which file plays which role, and how columns map, is documented in each kind's module:
 `ethereum_etl.py`, `cryo.py`, `dune_trades.py`.
@@ -37,6 +37,7 @@ __all__ = ["KINDS", "ImportRejected", "ImportResult", "import_files"]
 @dataclass
 class ImportResult:
     tables: dict[str, int]  # rows written per raw table (tables the import replaced, even with 0 rows)
+    skipped: tuple[Path, ...] = ()  # recognised files of data the warehouse does not keep (token metadata)
 
 
 def import_files(con: duckdb.DuckDBPyConnection, chain_id: int, paths: list[Path], kind: str) -> ImportResult:
@@ -56,4 +57,4 @@ def import_files(con: duckdb.DuckDBPyConnection, chain_id: int, paths: list[Path
         plan = cryo.plan(con, chain_id, sources)
     else:
         plan = dune_trades.plan(chain_id, sources)
-    return ImportResult(tables=write_plan(con, chain_id, plan))
+    return ImportResult(tables=write_plan(con, chain_id, plan), skipped=tuple(plan.skipped))

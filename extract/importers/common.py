@@ -26,7 +26,7 @@ import pyarrow.parquet as pq
 from chainseg.errors import UserError
 from extract.decode import LogFields, decode_sales, decode_token_transfers
 from extract.schema import RAW_TABLES
-from extract.unchecked_addresses import record_unchecked
+from extract.unchecked_addresses import record_contracts, record_unchecked
 from extract.warehouse import log_rewrite
 
 INT32_MAX = 2**31 - 1
@@ -114,18 +114,26 @@ def reject_at(at: tuple[Source, int], column: str | None, problem: str, fix: str
 
 
 def expand_paths(paths: Iterable[Path]) -> list[Path]:
-    """Files as given; a directory stands for its data files (csv, json, jsonl, ndjson, parquet), sorted."""
+    """Files as given; a directory stands for the data files (csv, json, jsonl, ndjson, parquet) in it and
+    its subfolders, sorted: ethereum-etl's `export_all` nests each range's files in
+    `<table>/start_block=.../end_block=.../` folders. Hidden files and folders are left out."""
     out: list[Path] = []
     for path in paths:
         path = Path(path)
         if path.is_dir():
-            found = sorted(p for p in path.iterdir() if p.is_file() and _format_by_suffix(p))
+            found = sorted(
+                p
+                for p in path.rglob("*")
+                if p.is_file()
+                and _format_by_suffix(p)
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)
+            )
             if not found:
                 raise ImportRejected(
                     path,
                     None,
                     None,
-                    "this folder holds no .csv, .json(l) or .parquet file",
+                    "this folder and its subfolders hold no .csv, .json(l) or .parquet file",
                     "name the files to import",
                 )
             out.extend(found)
@@ -568,6 +576,8 @@ class ImportPlan:
 
     rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     replace: dict[str, tuple[list[tuple[int, int]], str | None]] = field(default_factory=dict)
+    contracts: dict[str, int] = field(default_factory=dict)  # address -> block known to hold code from
+    skipped: list[Path] = field(default_factory=list)  # recognised files of data the warehouse does not keep
 
     def add(
         self, table: str, rows: list[dict[str, Any]], spans: list[tuple[int, int]], source: str | None = None
@@ -605,6 +615,7 @@ def arrow_table(table: str, rows: list[dict[str, Any]]) -> pa.Table:
 def write_plan(con: duckdb.DuckDBPyConnection, chain_id: int, plan: ImportPlan) -> dict[str, int]:
     """Replace and insert everything of `plan` in ONE transaction; rows written per table."""
     tables = {name: arrow_table(name, rows) for name, rows in plan.rows.items()}
+    written = {name: table.num_rows for name, table in tables.items()}
     views = {name: f"import_{name}" for name in tables}
     for name, table in tables.items():
         con.register(views[name], table)
@@ -628,6 +639,8 @@ def write_plan(con: duckdb.DuckDBPyConnection, chain_id: int, plan: ImportPlan) 
                     {"chain_id": chain_id},
                 )
             _record_import(con, chain_id, plan)
+            if plan.contracts:
+                written["addresses"] = record_contracts(con, chain_id, plan.contracts)
             record_unchecked(con, chain_id, {name: spans for name, (spans, _) in plan.replace.items()})
             con.execute("commit")
         except BaseException:
@@ -636,7 +649,7 @@ def write_plan(con: duckdb.DuckDBPyConnection, chain_id: int, plan: ImportPlan) 
     finally:
         for view in views.values():
             con.unregister(view)
-    return {name: table.num_rows for name, table in tables.items()}
+    return written
 
 
 def _record_import(con: duckdb.DuckDBPyConnection, chain_id: int, plan: ImportPlan) -> None:

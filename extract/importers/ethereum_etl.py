@@ -29,6 +29,12 @@ Rows and columns:
   logs becomes rows with token_standard 'erc20_or_erc721' (ethereum-etl does not say which): `amount`
   holds its value (an ERC-20 amount or an ERC-721 token id), token_id is null, batch_index 0.
 - Marketplace Sale events in the logs become raw.nft_sales with source 'rpc', as RPC extraction decodes them.
+- contracts (`export_contracts`: address, bytecode, block_number): every address in it holds code; those
+  raw.addresses does not know yet are added as contracts (checked at the file's block), so the models
+  leave them out of the wallets without asking a node. A contract an earlier import named is resolved too.
+- tokens (`export_tokens`: symbol, name, decimals, total_supply): token metadata the warehouse does not
+  use; such a file is recognised and skipped (the command says so), so that `export_all`'s whole output
+  folder can be imported.
 
 Rows without a block_timestamp (or block_hash) column take them from the blocks of the same import, else
 from the warehouse's raw.blocks; a row whose block is in neither is rejected.
@@ -96,6 +102,7 @@ _REQUIRED = {
         "data",
         "topics",
     ),
+    "contracts": ("address", "bytecode", "block_number"),
     "token_transfers": (
         "token_address",
         "from_address",
@@ -118,6 +125,10 @@ RECEIPT_FIELDS = ("gas_used", "cumulative_gas_used", "effective_gas_price", "con
 
 def role_of(source: Source) -> str:
     columns = set(source.columns)
+    if "bytecode" in columns:
+        return "contracts"
+    if {"symbol", "decimals"} <= columns and "token_address" not in columns:
+        return "tokens"
     if "topics" in columns:
         return "logs"
     if "token_address" in columns:
@@ -134,17 +145,17 @@ def role_of(source: Source) -> str:
         1 if source.fmt != "parquet" else None,
         None,
         "cannot tell which ethereum-etl export this is (blocks have parent_hash, transactions from_address, "
-        "receipts cumulative_gas_used, logs topics, token transfers token_address)",
-        "give ethereum-etl's blocks, transactions, receipts, logs or token_transfers files",
+        "receipts cumulative_gas_used, logs topics, token transfers token_address, contracts bytecode)",
+        "give ethereum-etl's blocks, transactions, receipts, logs, token_transfers or contracts files",
     )
 
 
 def plan(con: duckdb.DuckDBPyConnection, chain_id: int, sources: list[Source]) -> ImportPlan:
-    by_role: dict[str, list[Source]] = {role: [] for role in (*_REQUIRED, "empty")}
+    by_role: dict[str, list[Source]] = {role: [] for role in (*_REQUIRED, "empty", "tokens")}
     for source in sources:
         role = role_of(source)
         by_role[role].append(source)
-        if role != "empty":
+        if role not in ("empty", "tokens"):
             source.require(_REQUIRED[role], f"ethereum-etl {role}")
             _check_record_types(source, role)
 
@@ -160,6 +171,7 @@ def plan(con: duckdb.DuckDBPyConnection, chain_id: int, sources: list[Source]) -
     receipts = parse("receipts", _receipt)
     logs = parse("logs", _log)
     file_transfers = parse("token_transfers", _token_transfer)
+    contracts = parse("contracts", _contract)
 
     first_duplicate(blocks, lambda r: r["block_number"], "block")
     first_duplicate(transactions, lambda r: r["transaction_hash"], "transaction")
@@ -180,7 +192,12 @@ def plan(con: duckdb.DuckDBPyConnection, chain_id: int, sources: list[Source]) -
     attach_blocks(con, chain_id, blocks, transactions, need_hash=True, fix=NEED_BLOCKS)
     attach_blocks(con, chain_id, blocks, logs, need_hash=True, fix=NEED_BLOCKS)
 
-    result = ImportPlan()
+    result = ImportPlan(skipped=[source.path for source in by_role["tokens"]])
+    for row in contracts:  # an address deployed twice (CREATE2 after a selfdestruct): its first block
+        known = result.contracts.get(row["address"])
+        result.contracts[row["address"]] = (
+            row["block_number"] if known is None else min(known, row["block_number"])
+        )
     spans = file_spans(blocks, transactions, logs, file_transfers)
     if by_role["blocks"]:
         result.add("blocks", blocks, spans)
@@ -209,6 +226,10 @@ def _check_record_types(source: Source, role: str) -> None:
                 f"a '{kind}' record in a file of {role}",
                 "give each kind of record in its own file",
             )
+
+
+def _contract(row: dict[str, Any]) -> dict[str, Any]:
+    return {"address": get(row, "address", address), "block_number": get(row, "block_number", bigint)}
 
 
 def _block(row: dict[str, Any]) -> dict[str, Any]:
