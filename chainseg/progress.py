@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import sys
 import time
+from collections import deque
+from collections.abc import Callable
 from typing import TextIO
+
+# The ETA divides what is left by the rate of about the last this many seconds, not by the average since
+# the start: work that slows down as it goes (a devnet whose every block costs more as its state grows)
+# would otherwise be promised minutes too early.
+RECENT_SECONDS = 30.0
 
 
 def _duration(seconds: float) -> str:
@@ -14,7 +21,13 @@ def _duration(seconds: float) -> str:
 
 class Progress:
     def __init__(
-        self, label: str, total: int, unit: str, stream: TextIO | None = None, log_every: float = 5.0
+        self,
+        label: str,
+        total: int,
+        unit: str,
+        stream: TextIO | None = None,
+        log_every: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.label = label
         self.total = max(total, 1)
@@ -24,14 +37,20 @@ class Progress:
         self.log_every = log_every
         self.done = 0
         self.counters: dict[str, int] = {}
-        self.started = time.monotonic()
+        self._clock = clock
+        self.started = clock()
         self._last_shown = 0.0
+        # (time, done) samples; the first is the newest one at least RECENT_SECONDS old, or the start
+        self._recent: deque[tuple[float, int]] = deque([(self.started, 0)])
 
     def advance(self, n: int = 1, **counters: int) -> None:
         self.done += n
         for name, value in counters.items():
             self.counters[name] = self.counters.get(name, 0) + value
-        now = time.monotonic()
+        now = self._clock()
+        self._recent.append((now, self.done))
+        while len(self._recent) > 2 and now - self._recent[1][0] >= RECENT_SECONDS:
+            self._recent.popleft()
         if now - self._last_shown >= (0.2 if self.tty else self.log_every):
             self._last_shown = now
             self._show(final=False)
@@ -40,13 +59,20 @@ class Progress:
         self._show(final=True)
 
     def rate(self, name: str | None = None) -> float:
-        elapsed = max(time.monotonic() - self.started, 1e-9)
+        """Units (or counter `name`) per second since the start."""
+        elapsed = max(self._clock() - self.started, 1e-9)
         return (self.counters.get(name, 0) if name else self.done) / elapsed
 
+    def eta(self) -> float:
+        """Seconds left at the rate of about the last RECENT_SECONDS."""
+        since, done_then = self._recent[0]
+        recent = (self.done - done_then) / max(self._clock() - since, 1e-9)
+        return (self.total - self.done) / recent if recent > 0 else 0.0
+
     def _show(self, final: bool) -> None:
-        elapsed = time.monotonic() - self.started
+        elapsed = self._clock() - self.started
         rate = self.rate()
-        eta = (self.total - self.done) / rate if rate > 0 else 0.0
+        eta = self.eta()
         extras = "".join(f", {self.rate(name):,.0f} {name}/s" for name in self.counters)
         pct = 100.0 * self.done / self.total
         line = (
