@@ -515,6 +515,32 @@ def test_the_mart_built_alone_over_stale_wallet_days_fails(built: Built, tmp_pat
     assert _mart(copy) == _mart(built.config.warehouse_path)
 
 
+def test_the_mart_built_alone_over_a_pending_rewrite_says_what_to_select(
+    built: Built, tmp_path: Path
+) -> None:
+    """A re-extraction changed an old transaction's gas (logged in raw.rewrites): the mart selected alone
+    reads wallet-days built before it, the reconciliation test fails, and the error says which rewrite and
+    what to select; selected with what it reads, the build passes."""
+    tx = "(select min_by(transaction_hash, block_number) from raw.transactions where gas_used > 0)"
+    copy, config = _altered_copy(
+        built,
+        tmp_path,
+        "pending-rewrite.duckdb",
+        "update raw.transactions set effective_gas_price = effective_gas_price + 1 "
+        f"where transaction_hash = {tx}",
+        "insert into raw.rewrites select 1, 31337, block_number, block_timestamp, 're-extraction', now() "
+        f"from raw.transactions where transaction_hash = {tx}",
+    )
+    (day,) = _rows(copy, "select cast(first_timestamp as date) from raw.rewrites")[0]
+    with pytest.raises(UserError) as caught:
+        build(config, select="wallet_activity_daily", as_of=built.second.as_of, unit_tests=False)
+    message = str(caught.value)
+    assert "test assert_wallet_activity_daily_reconciles" in message
+    assert f"stored blocks from {day} on were rewritten and are not rebuilt yet" in message
+    assert message.endswith("select the model with what it reads, `--select +MODEL`")
+    build(config, select="+wallet_activity_daily", as_of=built.second.as_of, unit_tests=False)
+
+
 def test_nightly_tests_look_at_the_rewritten_days_only(built: Built, tmp_path: Path) -> None:
     """After an incremental build a model's data tests read the days it rewrote (the older ones were tested
     when written); --test-whole-tables reads everything. A duplicate planted in an old day shows which."""
