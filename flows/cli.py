@@ -206,7 +206,10 @@ def _run(config: Config, args: argparse.Namespace) -> None:
             print(f"devnet at {node.url} already holds a history; not seeding again")
         print("\n".join(summarize(node.url).lines()))
     # Prefect keeps its run history under the project's state folder unless the user points it elsewhere.
-    os.environ.setdefault("PREFECT_HOME", str(config.state_path / "prefect"))
+    # It does not create that folder's parents: with a node of the user's (no devnet state written yet)
+    # its server's database could not be opened and the run failed after two minutes of retries.
+    prefect_home = Path(os.environ.setdefault("PREFECT_HOME", str(config.state_path / "prefect")))
+    prefect_home.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")  # no phoning home from a batch job
     # Prefect gives its ephemeral API server 20 s to start (imports, database migrations); on a busy
     # 2-core machine that start took longer and the run failed before any work.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -41,3 +42,29 @@ def test_run_seeds_once_extracts_everything_and_reruns_safely(tmp_path: Path) ->
             assert con.execute("select count(*) from raw.transactions").fetchall() == [(counts[0],)]
     finally:
         chainseg(tmp_path, "devnet", "down")
+
+
+def test_run_on_a_node_of_the_users_own_with_a_fresh_state_folder(start_devnet, tmp_path: Path) -> None:  # noqa: ANN001
+    """The production set-up: a chain whose node URL comes from an environment variable (a real anvil node
+    here, seeded by the test), a state folder that does not exist yet (no devnet ever ran). Prefect's home
+    under it was not created and the run failed after two minutes of retries; now the whole flow runs, the
+    URL's secret never printed."""
+    from devnet.seeder import seed_chain
+
+    node = start_devnet(chain_id=1337)
+    seed_chain(node.url, "tiny", 5, tmp_path / "seed-state")
+    state = tmp_path / "fresh" / "state"
+    (tmp_path / "chainseg.yml").write_text(
+        f"state_dir: {state}\nwarehouse: {tmp_path / 'w.duckdb'}\n"
+        "chains:\n  mine:\n    chain_id: 1337\n    rpc_url_env: MY_NODE_URL\n"
+        "    use_finalized: false\n    confirmations: 0\ndefault_chain: mine\n"
+    )
+    env = {**os.environ, "MY_NODE_URL": f"{node.url}/?apikey=SECRET123"}
+    run = subprocess.run(
+        [sys.executable, "-m", "flows.cli", "run"], cwd=tmp_path, capture_output=True, text=True, timeout=600,
+        env=env,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "chain mine: extracted blocks 0.." in run.stdout and "models and tests passed" in run.stdout
+    assert (state / "prefect").is_dir()
+    assert "SECRET123" not in run.stdout + run.stderr
