@@ -68,3 +68,28 @@ def test_run_on_a_node_of_the_users_own_with_a_fresh_state_folder(start_devnet, 
     assert "chain mine: extracted blocks 0.." in run.stdout and "models and tests passed" in run.stdout
     assert (state / "prefect").is_dir()
     assert "SECRET123" not in run.stdout + run.stderr
+
+
+def test_run_whose_node_does_not_answer_ends_in_one_line(tmp_path: Path) -> None:
+    """A configured node that refuses connections: the flow fails, and what the user reads is the retries
+    and one error line saying what to do, with no Python traceback (Prefect logged two) and no secret."""
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    (tmp_path / "chainseg.yml").write_text(
+        f"state_dir: {tmp_path / 'state'}\nwarehouse: {tmp_path / 'w.duckdb'}\n"
+        "chains:\n  mine:\n    chain_id: 1\n    rpc_url_env: MY_NODE_URL\ndefault_chain: mine\n"
+        "extract:\n  max_attempts: 2\n"
+    )
+    env = {**os.environ, "MY_NODE_URL": f"http://127.0.0.1:{port}/v3/SECRET123"}
+    run = subprocess.run(
+        [sys.executable, "-m", "flows.cli", "run"], cwd=tmp_path, capture_output=True, text=True, timeout=300,
+        env=env,
+    )  # fmt: skip
+    assert run.returncode == 2, run.stderr[-2000:]
+    errors = [line for line in run.stderr.splitlines() if line.startswith("chainseg: error:")]
+    assert len(errors) == 1 and "stopped answering" in errors[0] and "check that it is up" in errors[0]
+    assert "Traceback" not in run.stderr and "leaked" not in run.stderr
+    assert "SECRET123" not in run.stdout + run.stderr
