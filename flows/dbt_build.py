@@ -68,7 +68,7 @@ def default_as_of(warehouse: Path) -> date:
     """The UTC date of the newest block in raw.blocks; without blocks (a warehouse of imported trades
     only), of the newest sale in raw.nft_sales."""
     _require_warehouse(warehouse)
-    con = _connect(warehouse, read_only=True)
+    con = open_warehouse(warehouse, read_only=True)
     try:
         rows = con.execute(
             "select coalesce((select cast(max(timestamp) as date) from raw.blocks), "
@@ -107,7 +107,7 @@ def build(
     """
     as_of = as_of or default_as_of(config.warehouse_path)
     _require_warehouse(config.warehouse_path)
-    con = _connect(config.warehouse_path, read_only=False)
+    con = open_warehouse(config.warehouse_path)
     try:
         create_raw_schema(con)  # raw columns added since this warehouse was made: the staging views read them
         threads = _threads(con, as_of, full_refresh)
@@ -195,10 +195,6 @@ def _threads(con: duckdb.DuckDBPyConnection, as_of: date, full_refresh: bool) ->
     except duckdb.CatalogException:
         newest = None
     return 2 if newest is not None and (as_of - newest).days <= CATCH_UP_DAYS else 1
-
-
-def _connect(warehouse: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
-    return open_warehouse(warehouse, read_only=read_only)
 
 
 def _rewrites_pending_day(con: duckdb.DuckDBPyConnection) -> date | None:

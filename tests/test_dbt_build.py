@@ -807,18 +807,24 @@ def test_nothing_to_build_is_a_user_error(tmp_path: Path) -> None:
         default_as_of(tmp_path / "empty.duckdb")
 
 
+def _imported_warehouse(tmp_path: Path, files: list[Path], kind: str) -> Config:
+    """A new warehouse under tmp_path holding `files` imported as chain 1, and its configuration."""
+    config = Config(state_dir=tmp_path / "state", warehouse=tmp_path / "warehouse" / "chainseg.duckdb")
+    con = connect(config.warehouse_path)
+    try:
+        import_files(con, 1, files, kind)
+    finally:
+        con.close()
+    return config
+
+
 def test_gas_of_transactions_imported_without_receipts_is_unknown_not_zero(tmp_path: Path) -> None:
     """Real mainnet rows (tests/fixtures/imports/ethereum_etl_csv, see its SOURCE.txt): the transactions of
     blocks 47218-47219 come without receipts, those of block 483920 with theirs. The whole project builds
     and passes its tests on them (int_wallet_gas_paid's test once required a gas amount); the daily mart
     counts the former as sent with their gas unknown (gas_unknown_transactions), not as 0 gas paid, and
     sums the gas of the latter exactly."""
-    config = Config(state_dir=tmp_path / "state", warehouse=tmp_path / "warehouse" / "chainseg.duckdb")
-    con = connect(config.warehouse_path)
-    try:
-        import_files(con, 1, sorted(IMPORTS_CSV.rglob("*.csv")), "ethereum-etl")
-    finally:
-        con.close()
+    config = _imported_warehouse(tmp_path, sorted(IMPORTS_CSV.rglob("*.csv")), "ethereum-etl")
     result = build(config, as_of=date(2015, 11, 3), unit_tests=False)  # raises if a model or test fails
     results = json.loads((dbt_paths(config)[0] / "run_results.json").read_text())["results"]
     ran = {r["unique_id"].split(".")[-1]: r["status"] for r in results}
@@ -847,13 +853,8 @@ def test_gas_of_transactions_imported_without_receipts_is_unknown_not_zero(tmp_p
 def test_a_warehouse_of_imported_trades_only_builds_as_of_its_newest_trade(tmp_path: Path) -> None:
     """Dune-shaped trades imported into an empty warehouse (no blocks: nothing extracted): `chainseg build`
     without a date builds as of the newest trade's day, and every buyer's purchases reach wallet_rfv."""
-    config = Config(state_dir=tmp_path / "state", warehouse=tmp_path / "warehouse" / "chainseg.duckdb")
-    con = connect(config.warehouse_path)
-    try:
-        import_files(con, 1, sorted(IMPORTS_DUNE.glob("nft_trades*")), "dune-trades")
-    finally:
-        con.close()
-    (newest,) = _rows(config.warehouse_path, "select max(cast(block_timestamp as date)) from raw.nft_sales")[
+    config = _imported_warehouse(tmp_path, sorted(IMPORTS_DUNE.glob("nft_trades*")), "dune-trades")
+    newest = _rows(config.warehouse_path, "select max(cast(block_timestamp as date)) from raw.nft_sales")[0][
         0
     ]
     assert _rows(config.warehouse_path, "select count(*) from raw.blocks") == [(0,)]

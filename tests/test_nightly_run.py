@@ -16,6 +16,21 @@ def chainseg(cwd: Path, *args: str, timeout: float = 300) -> subprocess.Complete
     )
 
 
+def run_on_own_node(
+    tmp_path: Path, state: Path, chain_yaml: str, url: str
+) -> subprocess.CompletedProcess[str]:
+    """`chainseg run` on chain 'mine', whose node URL comes from the environment variable MY_NODE_URL;
+    `chain_yaml`: the chain's settings (indented by 4), then any top-level ones."""
+    (tmp_path / "chainseg.yml").write_text(
+        f"state_dir: {state}\nwarehouse: {tmp_path / 'w.duckdb'}\ndefault_chain: mine\n"
+        f"chains:\n  mine:\n    rpc_url_env: MY_NODE_URL\n{chain_yaml}"
+    )
+    return subprocess.run(
+        [sys.executable, "-m", "flows.cli", "run"], cwd=tmp_path, capture_output=True, text=True, timeout=600,
+        env={**os.environ, "MY_NODE_URL": url},
+    )  # fmt: skip
+
+
 def test_run_seeds_once_extracts_everything_and_reruns_safely(tmp_path: Path) -> None:
     (tmp_path / "chainseg.yml").write_text("devnet:\n  chain_id: 31337\n")
     try:
@@ -54,16 +69,8 @@ def test_run_on_a_node_of_the_users_own_with_a_fresh_state_folder(start_devnet, 
     node = start_devnet(chain_id=1337)
     seed_chain(node.url, "tiny", 5, tmp_path / "seed-state")
     state = tmp_path / "fresh" / "state"
-    (tmp_path / "chainseg.yml").write_text(
-        f"state_dir: {state}\nwarehouse: {tmp_path / 'w.duckdb'}\n"
-        "chains:\n  mine:\n    chain_id: 1337\n    rpc_url_env: MY_NODE_URL\n"
-        "    use_finalized: false\n    confirmations: 0\ndefault_chain: mine\n"
-    )
-    env = {**os.environ, "MY_NODE_URL": f"{node.url}/?apikey=SECRET123"}
-    run = subprocess.run(
-        [sys.executable, "-m", "flows.cli", "run"], cwd=tmp_path, capture_output=True, text=True, timeout=600,
-        env=env,
-    )  # fmt: skip
+    chain = "    chain_id: 1337\n    use_finalized: false\n    confirmations: 0\n"
+    run = run_on_own_node(tmp_path, state, chain, f"{node.url}/?apikey=SECRET123")
     assert run.returncode == 0, run.stderr[-2000:]
     assert "chain mine: extracted blocks 0.." in run.stdout and "models and tests passed" in run.stdout
     assert (state / "prefect").is_dir()
@@ -78,16 +85,8 @@ def test_run_whose_node_does_not_answer_ends_in_one_line(tmp_path: Path) -> None
     with socket.socket() as probe:  # a port nothing listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    (tmp_path / "chainseg.yml").write_text(
-        f"state_dir: {tmp_path / 'state'}\nwarehouse: {tmp_path / 'w.duckdb'}\n"
-        "chains:\n  mine:\n    chain_id: 1\n    rpc_url_env: MY_NODE_URL\ndefault_chain: mine\n"
-        "extract:\n  max_attempts: 2\n"
-    )
-    env = {**os.environ, "MY_NODE_URL": f"http://127.0.0.1:{port}/v3/SECRET123"}
-    run = subprocess.run(
-        [sys.executable, "-m", "flows.cli", "run"], cwd=tmp_path, capture_output=True, text=True, timeout=300,
-        env=env,
-    )  # fmt: skip
+    chain = "    chain_id: 1\nextract:\n  max_attempts: 2\n"
+    run = run_on_own_node(tmp_path, tmp_path / "state", chain, f"http://127.0.0.1:{port}/v3/SECRET123")
     assert run.returncode == 2, run.stderr[-2000:]
     errors = [line for line in run.stderr.splitlines() if line.startswith("chainseg: error:")]
     assert len(errors) == 1 and "stopped answering" in errors[0] and "check that it is up" in errors[0]
