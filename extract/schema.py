@@ -126,8 +126,10 @@ RAW_TABLES: dict[str, str] = {
         first_block       bigint not null,
         first_timestamp   timestamp not null
     """,
-    # Stored blocks replaced or removed (a reorg's repair, a re-extracted range, an import): the incremental
-    # dbt models rebuild from the earliest such block they have not rebuilt yet (a log, never a key of data).
+    # Stored blocks replaced or removed (a reorg's repair, a re-extracted range, an import), or days the
+    # models may have built without rows now added ('late blocks' of a lagging chain, 'addresses' found to
+    # be contracts): the incremental dbt models rebuild from the earliest such block they have not rebuilt
+    # yet (a log, never a key of data).
     "rewrites": """
         rewrite_id        bigint not null,
         chain_id          bigint not null,

@@ -1,7 +1,10 @@
 {#-
     Blocks stored earlier and then replaced or removed: a reorg's repair, a re-extracted range, an import
     (raw.rewrites, written by extract/warehouse.py and extract/importers/common.py in the transaction that
-    replaces them). Until a build has rebuilt every model after such a rewrite, each incremental run
+    replaces them). Also logged so: a chain's new blocks on days older than another chain's newest day
+    (reason 'late blocks': a chain added to a built warehouse, or one whose node was down for nights), and
+    the first block naming an imported address found to hold code (reason 'addresses':
+    extract/unchecked_addresses.py), days the models built before without them. Until a build has rebuilt every model after such a rewrite, each incremental run
     rebuilds from the rewrite's day however old it is (incremental_window_start), so the marts never keep
     rows of blocks that changed beneath them: lookback_days is only a margin for writers that do not log.
 
