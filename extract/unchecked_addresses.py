@@ -35,11 +35,10 @@ SLICE = 20_000  # addresses asked and committed at a time: memory and a lost sli
 
 def record_unchecked(
     con: duckdb.DuckDBPyConnection, chain_id: int, ranges: dict[str, list[tuple[int, int]]]
-) -> int:
+) -> None:
     """Inside the caller's transaction, after an import wrote `ranges` ({raw table: [(first, last)
     block]}): add the addresses those rows name that raw.addresses does not know to
-    raw.addresses_unchecked, keeping for each the earliest block naming it. Returns how many the chain has
-    unchecked now."""
+    raw.addresses_unchecked, keeping for each the earliest block naming it."""
     parts = [
         f"select {column} as address, block_number, block_timestamp from raw.{table} "
         f"where chain_id = $chain_id and block_number between {int(first)} and {int(last)}"
@@ -84,7 +83,6 @@ def record_unchecked(
         finally:
             con.execute("drop table if exists import_unchecked")
             con.execute("drop table if exists import_unchecked_merged")
-    return unchecked_count(con, chain_id)
 
 
 def record_contracts(con: duckdb.DuckDBPyConnection, chain_id: int, contracts: dict[str, int]) -> int:
@@ -135,20 +133,23 @@ async def check_unchecked(rpc: RpcClient, con: duckdb.DuckDBPyConnection, chain_
     block of those that hold code as a rewrite. Returns how many were checked (0: none waited, one query).
     """
     checked = 0
+    head: int | None = None  # the block the flags are "latest" of, asked once per run
     while True:
-        waiting = con.execute(
-            "select address, first_block, first_timestamp from raw.addresses_unchecked "
-            "where chain_id = ? order by address limit ?",
-            [chain_id, SLICE],
-        ).fetchall()
+        waiting = [
+            address
+            for (address,) in con.execute(
+                "select address from raw.addresses_unchecked where chain_id = ? order by address limit ?",
+                [chain_id, SLICE],
+            ).fetchall()
+        ]
         if not waiting:
             break
-        addresses = {address for address, _, _ in waiting}
-        known = await asyncio.to_thread(known_addresses, con, chain_id, addresses)
-        ask = sorted(addresses - known)
+        known = await asyncio.to_thread(known_addresses, con, chain_id, set(waiting))
+        ask = sorted(set(waiting) - known)
         flags = await code_flags(rpc, ask) if ask else {}
-        head = int(await rpc.call("eth_blockNumber", []), 16)
-        await asyncio.to_thread(_move_checked, con, chain_id, [a for a, _, _ in waiting], flags, head)
+        if head is None:
+            head = int(await rpc.call("eth_blockNumber", []), 16)
+        await asyncio.to_thread(_move_checked, con, chain_id, waiting, flags, head)
         checked += len(waiting)
         log.info("chain %s: %s imported addresses checked for code", chain_id, checked)
     return checked
