@@ -80,6 +80,12 @@ _INSERTS = {
 }
 
 
+def _only_ours(table: str) -> str:
+    """The condition keeping, in a delete of a block range, the rows extraction did not write: sales imported
+    from other sources (a Dune trades table) are not ours to replace."""
+    return " and source = 'rpc'" if table == "nft_sales" else ""
+
+
 def known_addresses(con: duckdb.DuckDBPyConnection, chain_id: int, candidates: set[str]) -> set[str]:
     if not candidates:
         return set()
@@ -134,10 +140,9 @@ def begin_chunk(
         try:
             record_rewrite(con, chain_id, first, last, "re-extraction")
             for table in BLOCK_TABLES:
-                # Sales imported from other sources (e.g. a Dune trades table) are not ours to replace.
-                only_ours = " and source = 'rpc'" if table == "nft_sales" else ""
                 con.execute(
-                    f"delete from raw.{table} where chain_id = ? and block_number between ? and ?{only_ours}",
+                    f"delete from raw.{table} where chain_id = ? and block_number between ? and ?"
+                    f"{_only_ours(table)}",
                     [chain_id, first, last],
                 )
             for table in BLOCK_TABLES:
@@ -246,13 +251,17 @@ def checkpoint(con: duckdb.DuckDBPyConnection, chain_id: int) -> tuple[int, str]
 
 
 def delete_above(con: duckdb.DuckDBPyConnection, chain_id: int, block_number: int) -> None:
-    """Drop everything above `block_number` (a reorg's fork point) and move the checkpoint there."""
+    """Drop what the node gave above `block_number` (a reorg's fork point) and move the checkpoint there.
+
+    Sales imported from elsewhere (a Dune trades table) stay, as re-extracting a range keeps them: they come
+    from the source's own view of the chain, not from the blocks this node orphaned."""
     con.execute("begin transaction")
     try:
         record_rewrite(con, chain_id, block_number + 1, None, "reorg")
         for table in BLOCK_TABLES:
             con.execute(
-                f"delete from raw.{table} where chain_id = ? and block_number > ?", [chain_id, block_number]
+                f"delete from raw.{table} where chain_id = ? and block_number > ?{_only_ours(table)}",
+                [chain_id, block_number],
             )
         row = fetch_one(
             con,

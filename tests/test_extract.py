@@ -22,6 +22,7 @@ from devnet.jsonrpc import JsonRpc
 from devnet.seeder import seed_chain
 from extract.decode import SALE, TRANSFER, TRANSFER_BATCH, TRANSFER_SINGLE
 from extract.extractor import extract_chain
+from extract.importers import import_files
 from extract.schema import KEYS, RAW_TABLES
 from extract.warehouse import connect
 
@@ -200,6 +201,18 @@ def test_reorg_is_detected_and_repaired(start_devnet, tmp_path: Path) -> None:  
     run_extract(node.url, db)
     head = int(rpc.call("eth_blockNumber"), 16)
     old_tip = rpc.call("eth_getBlockByNumber", [hex(head), False])["hash"]
+    # A trade imported from Dune at the tip: the repair keeps it, as re-extracting a range does.
+    trade = tmp_path / "dune.csv"
+    trade.write_text(
+        "block_time,block_number,tx_hash,evt_index,buyer,seller,nft_contract_address,token_id,"
+        f"number_of_items,amount_original,currency_symbol\n2025-01-01 00:00:00,{head},0x{'ab' * 32},0,"
+        f"0x{'01' * 20},0x{'02' * 20},0x{'03' * 20},7,1,0.000000000000005,ETH\n"
+    )
+    con = connect(db)
+    try:
+        import_files(con, 31337, [trade], "dune-trades")
+    finally:
+        con.close()
     # Replace the last 6 blocks with a different history, then grow the chain past the old tip.
     sender = rpc.call("eth_accounts")[0]
     rpc.call("anvil_reorg", [6, [[{"from": sender, "to": sender, "value": "0x1"}, 1]]])
@@ -207,8 +220,11 @@ def test_reorg_is_detected_and_repaired(start_devnet, tmp_path: Path) -> None:  
     assert rpc.call("eth_getBlockByNumber", [hex(head), False])["hash"] != old_tip
     result = run_extract(node.url, db)
     assert result.reorged_from is not None and head - 6 <= result.reorged_from < head
-    assert warehouse_facts(db) == node_facts(node.url)
+    facts = node_facts(node.url)
+    assert warehouse_facts(db) == {**facts, "sales": facts["sales"] + 1}
     with duckdb.connect(str(db), read_only=True) as con:
+        imported = con.execute("select block_number, price from raw.nft_sales where source = 'dune'")
+        imported = imported.fetchall()
         stored = dict(con.execute("select block_number, block_hash from raw.blocks").fetchall())
         orphans = con.execute(
             "select count(*) from raw.transactions t left join raw.blocks b using (chain_id, block_number) "
@@ -217,8 +233,12 @@ def test_reorg_is_detected_and_repaired(start_devnet, tmp_path: Path) -> None:  
     hashes = rpc.batch([("eth_getBlockByNumber", [hex(n), False]) for n in range(head - 10, head + 5)])
     assert all(stored[int(b["number"], 16)] == b["hash"] for b in hashes)
     assert orphans == [(0,)]
+    assert imported == [(head, "5000")]
     # The repair logged the first block it removed: the dbt models rebuild from its day.
-    assert [(reason, first) for reason, first, _ in rewrites(db)] == [("reorg", result.reorged_from + 1)]
+    assert [(reason, first) for reason, first, _ in rewrites(db)] == [
+        ("import", head),
+        ("reorg", result.reorged_from + 1),
+    ]
 
 
 def test_kill_9_mid_run_then_resume_gives_a_clean_warehouse(tiny, tmp_path: Path) -> None:  # noqa: ANN001
