@@ -223,8 +223,8 @@ def test_reorg_is_detected_and_repaired(start_devnet, tmp_path: Path) -> None:  
     facts = node_facts(node.url)
     assert warehouse_facts(db) == {**facts, "sales": facts["sales"] + 1}
     with duckdb.connect(str(db), read_only=True) as con:
-        imported = con.execute("select block_number, price from raw.nft_sales where source = 'dune'")
-        imported = imported.fetchall()
+        dune = "select block_number, price from raw.nft_sales where source = 'dune'"
+        imported = con.execute(dune).fetchall()
         stored = dict(con.execute("select block_number, block_hash from raw.blocks").fetchall())
         orphans = con.execute(
             "select count(*) from raw.transactions t left join raw.blocks b using (chain_id, block_number) "
