@@ -42,6 +42,7 @@ STALE_INPUT_SUFFIX = "_are_current"
 # Tests that fail when a selected mart reads a table built before rows were rewritten beneath it (a
 # pending raw.rewrites entry): under --select, that table was left out.
 REWRITE_SENSITIVE_TESTS = ("assert_wallet_activity_daily_reconciles",)
+INDIRECT_SELECTION_ENV = "DBT_INDIRECT_SELECTION"  # set: it chooses the tests of a --select (not we)
 CATCH_UP_DAYS = 7  # a build at most this many days past the newest built day runs dbt with 2 threads
 
 # dbt keeps global state (flags, event logger, adapters) per process: one invocation at a time.
@@ -112,11 +113,14 @@ def build(
         create_raw_schema(con)  # raw columns added since this warehouse was made: the staging views read them
         threads = _threads(con, as_of, full_refresh)
         pending = _rewrites_pending_day(con) if select else None
+        unbuilt = _models_never_built(con) if select else []
     finally:
         con.close()
     args = ["build", *_common_args(config, {"test_whole_tables": True} if test_whole_tables else {})]
     if select:
         args += ["--select", select]
+        if unbuilt and INDIRECT_SELECTION_ENV not in os.environ:
+            args += ["--indirect-selection", "buildable"]
     if full_refresh:
         args.append("--full-refresh")
     if not unit_tests:
@@ -208,6 +212,25 @@ def _rewrites_pending_day(con: duckdb.DuckDBPyConnection) -> date | None:
         "select cast(min(first_timestamp) as date) from raw.rewrites where rewrite_id > ?", [rebuilt[0][0]]
     ).fetchall()
     return rows[0][0]
+
+
+def _models_never_built(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The project's models with no table or view in the warehouse.
+
+    A build with --select runs, by dbt's default (eager) indirect selection, every test that reads a
+    selected model, also those reading models left out: they check that a partial build did not leave a
+    table it reads behind (the assert_..._are_current tests). A model never built makes such a test fail
+    on a missing table instead, so while any is missing a selection runs only the tests whose models it
+    builds or reads (`buildable`). DBT_INDIRECT_SELECTION, when set, decides instead."""
+    models = {path.stem for path in (PROJECT_DIR / "dbt_project" / "models").rglob("*.sql")}
+    stored = {
+        name
+        for (name,) in con.execute(
+            "select table_name from information_schema.tables "
+            "where table_schema in ('staging', 'intermediate', 'marts')"
+        ).fetchall()
+    }
+    return sorted(models - stored)
 
 
 def _require_warehouse(warehouse: Path) -> None:
