@@ -54,8 +54,9 @@
 {#-
     Pre-hook of token_holding_periods on an incremental run: computes the changed tokens once, before the
     stored rows change, into holdings_changed_tokens_relation(), and their events into
-    holdings_changed_events_relation(); the model recomputes those tokens from those events and its tests
-    read them (the rows it rewrote: those tokens' rows, and every open position, re-aged).
+    holdings_changed_events_relation(), then deletes the stored rows of those tokens; the model recomputes
+    those tokens from those events (appended) and its tests read them (the rows it rewrote: those tokens'
+    rows, and every open position, re-aged). In the model's transaction.
 -#}
 {% macro holdings_save_changed_tokens() -%}
     {%- if is_incremental() -%}
@@ -70,7 +71,9 @@
                 {%- endfor %}
             from {{ ref('int_holding_events_unioned') }} as events
             where {{ key_in(holdings_changed_tokens_relation(), 'events',
-                {'chain_id': 'chain_id', 'collection_address': 'collection_address', 'token_id': 'token_id'}) }}
+                {'chain_id': 'chain_id', 'collection_address': 'collection_address', 'token_id': 'token_id'}) }};
+            delete from {{ this }} as holdings
+            where {{ holdings_written_rows('holdings') }}
         {%- endif -%}
     {%- endif -%}
 {%- endmacro %}

@@ -43,6 +43,26 @@
 {%- endmacro %}
 
 
+{#- Whether the model's stored rows reach past as_of on `date_column` (a run for an earlier date than the
+    last one). -#}
+{% macro incremental_target_is_ahead(date_column) -%}
+    {%- if not execute -%}
+        {{- return(false) -}}
+    {%- endif -%}
+    {%- set newest = run_query('select max(' ~ date_column ~ ') from ' ~ this).columns[0].values()[0] -%}
+    {{- return(newest is not none and (newest | string)[:10] > as_of_date()) -}}
+{%- endmacro %}
+
+
+{#- Pre-hook of int_wrapped_native_tokens: on a run for a day before the newest deposit stored, drop the
+    contracts seen after it (the model then reads every day up to as_of again and merges what is left). -#}
+{% macro wrapped_tokens_forget_later_days() -%}
+    {%- if is_incremental() and incremental_target_is_ahead('last_deposit_date') -%}
+        delete from {{ this }} where last_deposit_date > cast('{{ as_of_date() }}' as date)
+    {%- endif -%}
+{%- endmacro %}
+
+
 {#- `also_rewritten`: a predicate on rows the model rewrites on every run besides the window's days. -#}
 {% macro delete_incremental_window(date_column, also_rewritten=none) -%}
     {%- if is_incremental() -%}

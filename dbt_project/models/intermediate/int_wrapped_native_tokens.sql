@@ -4,6 +4,7 @@
         incremental_strategy='delete+insert',
         unique_key=['chain_id', 'token_address'],
         on_schema_change='fail',
+        pre_hook="{{ wrapped_tokens_forget_later_days() }}",
     )
 }}
 
@@ -14,11 +15,16 @@
 -- in a wrapped token is never classified before its first Deposit is seen.
 --
 -- Incremental, because logs are the largest raw table: a run scans only the days it rebuilds
--- (macros/incremental_window.sql) and merges them with the contracts already known. No delete pre-hook:
--- a contract once seen wrapping stays known, and the merge keeps its first deposit block.
+-- (macros/incremental_window.sql) and merges them with the contracts already known: a contract once seen
+-- wrapping stays known, and the merge keeps its first deposit block. Only a run for a day earlier than
+-- the newest deposit stored (an analyst rerunning a past date) forgets the contracts seen after it and
+-- reads every day up to it again, as a full refresh would.
 
 {%- set last_day = as_of_date() %}
-{%- set first_day = incremental_window_start('last_deposit_date') if is_incremental() else none %}
+{%- set first_day = none %}
+{%- if is_incremental() and not incremental_target_is_ahead('last_deposit_date') %}
+{%- set first_day = incremental_window_start('last_deposit_date') %}
+{%- endif %}
 
 with
 
@@ -87,3 +93,4 @@ merged as (
 )
 
 select * from merged
+

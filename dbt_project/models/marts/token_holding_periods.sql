@@ -1,8 +1,7 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key=['chain_id', 'contract_address', 'token_id'],
+        incremental_strategy='append',
         on_schema_change='fail',
         pre_hook="{{ holdings_save_changed_tokens() }}",
         post_hook="{{ holdings_age_open_positions() }}",
@@ -15,9 +14,10 @@
 -- Incremental by token: every step below works within one token's events, so a run recomputes whole
 -- the tokens with an event from the window start on (macros/incremental_window.sql: the earlier of
 -- as_of - lookback_days and the newest day stored), a stored row from then on, or imported trades only,
--- and replaces their rows
--- (delete+insert on the token); the post-hook then ages the open positions of every other token to the
--- new as_of. A full refresh gives the same rows (tests/test_dbt_build.py).
+-- and replaces their rows: the pre-hook deletes every stored row of those tokens, also of a token left with
+-- no event to recompute (all of them after an earlier as_of, or gone in a reorg), and the model appends
+-- what it recomputes; the post-hook then ages the open positions of every other token to the new as_of.
+-- A full refresh gives the same rows (tests/test_dbt_build.py).
 --
 -- Steps: order every event of a token; for unique tokens (ERC-721), an acquisition whose token next moves
 -- otherwise than out of the same wallet was given up unobserved (a 'left_unobserved' exit just before that
