@@ -28,6 +28,13 @@ if TYPE_CHECKING:
 DEFAULT_SEED = 42
 
 
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date; give it as YYYY-MM-DD") from None
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="chainseg", description="Wallet segments from on-chain history.")
     parser.add_argument("--config", type=Path, help="configuration file (default: ./chainseg.yml if present)")
@@ -53,9 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     extract.add_argument("--to-block", type=int, help="stop at this block (default: the last final block)")
 
     build = commands.add_parser("build", help="dbt: staging, intermediate and mart models, with their tests")
-    build.add_argument(
-        "--as-of", type=date.fromisoformat, help="run date YYYY-MM-DD (default: newest block's day)"
-    )
+    build.add_argument("--as-of", type=_day, help="run date YYYY-MM-DD (default: newest block's day)")
     build.add_argument("--select", help="dbt node selection, e.g. +wallet_activity_daily")
     build.add_argument("--full-refresh", action="store_true", help="rebuild incremental models from scratch")
     build.add_argument("--docs", action="store_true", help="also run `dbt docs generate`")

@@ -13,6 +13,7 @@ built, and a rerun on the same warehouse gives the same rows. Pass `as_of` to bu
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 import threading
@@ -131,6 +132,8 @@ def build(
     results = _node_results(outcome)
     failed = [r for r in results if r[0] in FAILED]
     target_path, log_path = dbt_paths(config)
+    if select and outcome.success and not any(kind != "operation" for _, kind, _ in results):
+        raise UserError(f"--select {select} matches no model or test of the project; {_model_hint(select)}")
     if failed or not outcome.success:
         drifted = _schema_drifted_models(outcome)
         if drifted:
@@ -214,6 +217,21 @@ def _rewrites_pending_day(con: duckdb.DuckDBPyConnection) -> date | None:
     return rows[0][0]
 
 
+def _project_models() -> set[str]:
+    return {path.stem for path in (PROJECT_DIR / "dbt_project" / "models").rglob("*.sql")}
+
+
+def _model_hint(select: str) -> str:
+    """What to try instead of a selection that matched nothing: the models named most like its words."""
+    models = _project_models()
+    words = [word.strip("+@").split(":")[-1] for word in select.replace(",", " ").split()]
+    close = sorted({match for word in words for match in difflib.get_close_matches(word, models, n=2)})
+    if close:
+        return f"did you mean {', '.join(close)}?"
+    marts = sorted(path.stem for path in (PROJECT_DIR / "dbt_project" / "models" / "marts").glob("*.sql"))
+    return f"the marts are {', '.join(marts)}"
+
+
 def _models_never_built(con: duckdb.DuckDBPyConnection) -> list[str]:
     """The project's models with no table or view in the warehouse.
 
@@ -222,7 +240,7 @@ def _models_never_built(con: duckdb.DuckDBPyConnection) -> list[str]:
     table it reads behind (the assert_..._are_current tests). A model never built makes such a test fail
     on a missing table instead, so while any is missing a selection runs only the tests whose models it
     builds or reads (`buildable`). DBT_INDIRECT_SELECTION, when set, decides instead."""
-    models = {path.stem for path in (PROJECT_DIR / "dbt_project" / "models").rglob("*.sql")}
+    models = _project_models()
     stored = {
         name
         for (name,) in con.execute(

@@ -720,6 +720,13 @@ def test_command_line_build(built: Built, tmp_path: Path) -> None:
     done = subprocess.run([*chainseg, "--select", "stg_raw__transactions"], capture_output=True, text=True)
     assert done.returncode == 2
     assert done.stderr.startswith("chainseg: error: dbt build failed: 1 of ") and done.stderr.count("\n") == 1
+    # A misspelt model is an error naming the model meant, not "0 models and tests passed".
+    done = subprocess.run([*chainseg, "--select", "+wallet_rvf"], capture_output=True, text=True)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1
+    assert done.stderr.startswith("chainseg: error: --select +wallet_rvf matches no model or test")
+    assert done.stderr.endswith("did you mean wallet_rfv?\n")
+    done = subprocess.run([*chainseg, "--as-of", "2025-13-01"], capture_output=True, text=True)
+    assert done.returncode == 2 and "'2025-13-01' is not a date; give it as YYYY-MM-DD" in done.stderr
 
 
 def test_a_failing_test_names_itself(built: Built, tmp_path: Path) -> None:
