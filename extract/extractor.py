@@ -212,6 +212,7 @@ async def extract_chain(
     to_block: int | None = None,
     stream: TextIO | None = None,
 ) -> ExtractResult:
+    _check_range(from_block, to_block)
     try:
         with _fewer_gc_passes():
             return await _extract_chain(url, chain_name, chain, settings, con, from_block, to_block, stream)
@@ -221,6 +222,15 @@ async def extract_chain(
             f"the node at {redact_url(url)} stopped answering ({exc}); check that it is up and the URL is "
             "right, then run again: extraction resumes after the last committed chunk"
         ) from None
+
+
+def _check_range(from_block: int | None, to_block: int | None) -> None:
+    """Block numbers a node cannot answer, refused before anything is asked or written."""
+    for flag, number in (("--from-block", from_block), ("--to-block", to_block)):
+        if number is not None and number < 0:
+            raise UserError(f"{flag} {number} is not a block number; give 0 or more")
+    if from_block is not None and to_block is not None and from_block > to_block:
+        raise UserError(f"--from-block {from_block} is above --to-block {to_block}; swap them")
 
 
 @contextmanager

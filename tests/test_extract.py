@@ -180,6 +180,15 @@ def test_rerun_and_reextract_are_idempotent(tiny, tmp_path: Path) -> None:  # no
     run_extract(node.url, tmp_path / "fresh.duckdb", to_block=50)
     with pytest.raises(UserError, match="gap"):
         run_extract(node.url, tmp_path / "fresh.duckdb", from_block=60)
+    for bad, message in (
+        ({"from_block": -5}, "--from-block -5 is not a block number; give 0 or more"),
+        ({"to_block": -1}, "--to-block -1 is not a block number; give 0 or more"),
+        ({"from_block": 20, "to_block": 10}, "--from-block 20 is above --to-block 10; swap them"),
+    ):
+        with pytest.raises(UserError) as refused:
+            run_extract(node.url, db, **bad)
+        assert str(refused.value) == message
+    assert checksum(db) == first
 
 
 def test_wrong_chain_id_stops_before_writing(tiny, tmp_path: Path) -> None:  # noqa: ANN001
