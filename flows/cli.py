@@ -308,7 +308,10 @@ def _import(config: Config, args: argparse.Namespace) -> None:
         ).fetchall()
     finally:
         con.close()
-    written = ", ".join(f"{table} {rows:,}" for table, rows in result.tables.items())
+    written = (
+        ", ".join(f"{table} {rows:,}" for table, rows in result.tables.items())
+        or "no rows (the files hold none)"
+    )
     print(f"imported {args.kind} into chain {name} (id {chain.chain_id}): {written}")
     for path in result.skipped:
         print(f"skipped {path}: token metadata, which the warehouse does not keep")

@@ -672,6 +672,14 @@ def test_missing_column_and_other_file_level_rejections(
         import_files(con, 1, [*JSONL_FILES, again], "ethereum-etl")
     with pytest.raises(UserError, match=r"unknown import kind"):
         import_files(con, 1, JSONL_FILES, "etherscan")
+    # A header of no ethereum-etl export is the wrong file even without rows; an empty JSON file (what
+    # ethereum-etl writes for a range without rows) is no rows.
+    notes = tmp_path / "notes.txt"
+    notes.write_text("hello\n")
+    with pytest.raises(UserError, match=r"notes\.txt, line 1: cannot tell which ethereum-etl export this is"):
+        import_files(con, 1, [notes], "ethereum-etl")
+    (tmp_path / "logs_00000000_00000099.json").write_text("")
+    assert import_files(con, 1, [tmp_path / "logs_00000000_00000099.json"], "ethereum-etl").tables == {}
     assert snapshot(con) == before
 
 
@@ -690,6 +698,13 @@ def test_import_command_says_when_the_models_need_a_full_refresh(tmp_path: Path)
     )
     assert first.returncode == 0, first.stderr
     assert "imported dune-trades" in first.stdout and "--full-refresh" not in first.stdout
+    header_only = tmp_path / "no_trades.csv"
+    header_only.write_text((DUNE / "nft_trades.csv").read_text().splitlines()[0] + "\n")
+    nothing = subprocess.run([*command, "dune-trades", str(header_only)], capture_output=True, text=True)
+    assert nothing.returncode == 0, nothing.stderr
+    assert nothing.stdout.startswith(
+        "imported dune-trades into chain ethereum (id 1): no rows (the files hold none)"
+    )
     with duckdb.connect(str(warehouse)) as db:  # what `chainseg build` leaves: the marts, through a day
         db.execute("create schema marts")
         db.execute("create table marts.wallet_activity_daily as select date '2026-01-31' as day")
