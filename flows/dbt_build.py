@@ -43,7 +43,7 @@ STALE_INPUT_SUFFIX = "_are_current"
 # Tests that fail when a selected mart reads a table built before rows were rewritten beneath it (a
 # pending raw.rewrites entry): under --select, that table was left out.
 REWRITE_SENSITIVE_TESTS = ("assert_wallet_activity_daily_reconciles",)
-INDIRECT_SELECTION_ENV = "DBT_INDIRECT_SELECTION"  # set: it chooses the tests of a --select (not we)
+INDIRECT_SELECTION_ENV = "DBT_INDIRECT_SELECTION"  # when set, it chooses the tests of a --select, not we
 CATCH_UP_DAYS = 7  # a build at most this many days past the newest built day runs dbt with 2 threads
 
 # dbt keeps global state (flags, event logger, adapters) per process: one invocation at a time.
