@@ -112,6 +112,7 @@ def build(
     con = open_warehouse(config.warehouse_path)
     try:
         create_raw_schema(con)  # raw columns added since this warehouse was made: the staging views read them
+        _require_data_by(con, as_of)
         threads = _threads(con, as_of, full_refresh)
         pending = _rewrites_pending_day(con) if select else None
         unbuilt = _models_never_built(con) if select else []
@@ -215,6 +216,19 @@ def _rewrites_pending_day(con: duckdb.DuckDBPyConnection) -> date | None:
         "select cast(min(first_timestamp) as date) from raw.rewrites where rewrite_id > ?", [rebuilt[0][0]]
     ).fetchall()
     return rows[0][0]
+
+
+def _require_data_by(con: duckdb.DuckDBPyConnection, as_of: date) -> None:
+    """A run date before every stored block and trade would build empty marts: a mistyped date, refused."""
+    first = con.execute(
+        "select least((select min(timestamp) from raw.blocks), "
+        "(select min(block_timestamp) from raw.nft_sales))"  # least skips a NULL: trades without blocks
+    ).fetchall()[0][0]
+    if first is not None and as_of < first.date():
+        raise UserError(
+            f"--as-of {as_of} is before the first block or trade stored ({first.date()}): every mart would "
+            f"be empty; give a date from {first.date()} on"
+        )
 
 
 def _project_models() -> set[str]:

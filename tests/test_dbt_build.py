@@ -727,6 +727,12 @@ def test_command_line_build(built: Built, tmp_path: Path) -> None:
     assert done.stderr.endswith("did you mean wallet_rfv?\n")
     done = subprocess.run([*chainseg, "--as-of", "2025-13-01"], capture_output=True, text=True)
     assert done.returncode == 2 and "'2025-13-01' is not a date; give it as YYYY-MM-DD" in done.stderr
+    (first,) = _rows(copy, "select cast(min(timestamp) as date) from raw.blocks")[0]
+    done = subprocess.run([*chainseg, "--as-of", "2015-01-01"], capture_output=True, text=True)
+    assert done.returncode == 2 and done.stderr == (
+        f"chainseg: error: --as-of 2015-01-01 is before the first block or trade stored ({first}): every "
+        f"mart would be empty; give a date from {first} on\n"
+    )
 
 
 def test_a_failing_test_names_itself(built: Built, tmp_path: Path) -> None:
