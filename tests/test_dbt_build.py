@@ -317,7 +317,8 @@ def test_a_build_for_an_earlier_date_equals_a_full_refresh_for_it(built: Built, 
     """A warehouse built as of a day, built again as of an earlier day (an analyst rerunning a past date),
     holds what a full refresh as of that day holds: nothing of the later days is left behind. The earlier
     day is the eve of the newest token's first event: that token's holding periods once stayed (no event
-    of it is left to recompute), and so did the later deposits of the wrapped native token."""
+    of it is left to recompute), and so did the later deposits of the wrapped native token. A build for
+    the newest day again then gives back the tables the nights before had built."""
     first_days = (
         "select min(block_timestamp)::date as first_day, contract_address, token_id from raw.token_transfers "
         "where token_standard <> 'erc20' group by all"
@@ -334,6 +335,9 @@ def test_a_build_for_an_earlier_date_equals_a_full_refresh_for_it(built: Built, 
     )
     assert _rows(built.config.warehouse_path, later_tokens)[0][0] > 0 and _rows(full, later_tokens) == [(0,)]
     assert _incremental_tables(back) == _incremental_tables(full)
+    # and the next night, as of the newest day again, builds back what the nights before had built
+    build(back_config, as_of=built.second.as_of, unit_tests=False)
+    assert _incremental_tables(back) == _incremental_tables(built.config.warehouse_path)
 
 
 def test_a_night_recomputes_an_ml_cutoff_only_if_its_days_changed(built: Built, tmp_path: Path) -> None:
