@@ -139,9 +139,8 @@ def role_of(source: Source) -> str:
         return "transactions"
     if "cumulative_gas_used" in columns:
         return "receipts"
-    if (
-        not source.rows and not source.columns
-    ):  # ethereum-etl writes an empty JSON file for a range without rows
+    # ethereum-etl writes an empty JSON file for a range without rows
+    if not source.rows and not source.columns:
         return "empty"
     raise source.reject(
         1 if source.fmt != "parquet" else None,

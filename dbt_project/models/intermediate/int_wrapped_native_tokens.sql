@@ -93,4 +93,3 @@ merged as (
 )
 
 select * from merged
-
