@@ -109,9 +109,21 @@ async def reconcile(
     if block and block["hash"].lower() == tip_hash:
         return tip + 1, None
     fork = await _fork_point(rpc, con, chain_id, tip)
-    log.warning(
-        "chain %s: stored tip %s is no longer on the chain; rewinding to block %s", chain_id, tip, fork
-    )
+    if fork < 0:
+        log.warning(
+            "chain %s: none of the stored blocks (tip %s) is on the node's chain, not even block 0 (another "
+            "chain with the same id?); removing them all and extracting from block 0",
+            chain_id,
+            tip,
+        )
+    else:
+        log.warning(
+            "chain %s: stored tip %s is no longer on the chain; removing blocks %s..%s (a reorg)",
+            chain_id,
+            tip,
+            fork + 1,
+            tip,
+        )
     await asyncio.to_thread(delete_above, con, chain_id, fork)
     return fork + 1, fork
 

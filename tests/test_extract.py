@@ -202,7 +202,7 @@ def test_wrong_chain_id_stops_before_writing(tiny, tmp_path: Path) -> None:  # n
         assert con.execute("select count(*) from raw.blocks").fetchall() == [(0,)]
 
 
-def test_reorg_is_detected_and_repaired(start_devnet, tmp_path: Path) -> None:  # noqa: ANN001
+def test_reorg_is_detected_and_repaired(start_devnet, tmp_path: Path, caplog) -> None:  # noqa: ANN001
     node = start_devnet(chain_id=31337, prune_history=False)  # anvil_reorg needs the old states
     rpc = JsonRpc(node.url)
     seed_chain(node.url, "tiny", 12, tmp_path / "state")
@@ -227,8 +227,10 @@ def test_reorg_is_detected_and_repaired(start_devnet, tmp_path: Path) -> None:  
     rpc.call("anvil_reorg", [6, [[{"from": sender, "to": sender, "value": "0x1"}, 1]]])
     rpc.call("anvil_mine", [hex(4)])
     assert rpc.call("eth_getBlockByNumber", [hex(head), False])["hash"] != old_tip
+    caplog.set_level("WARNING")
     result = run_extract(node.url, db)
     assert result.reorged_from is not None and head - 6 <= result.reorged_from < head
+    assert f"removing blocks {result.reorged_from + 1}..{head} (a reorg)" in caplog.text
     facts = node_facts(node.url)
     assert warehouse_facts(db) == {**facts, "sales": facts["sales"] + 1}
     with duckdb.connect(str(db), read_only=True) as con:
